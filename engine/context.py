@@ -1,0 +1,39 @@
+"""The engine's services, wired once at start-up and carried by each session.
+
+``Services`` is built by whoever starts a process (the Flask app factory, the
+worker or scheduler command, a test) and handed to ``make_session_factory``;
+commands find it with ``services(session)``. Nothing here is global.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy.orm as so
+
+from .clock import Clock, SystemClock
+from .settings import Settings
+from .specs import SpecCache
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    specs: SpecCache = field(default_factory=SpecCache)
+    #: SpiffWorkflow script engine with the restricted environment (engine.expressions)
+    script_engine: Any = None
+
+    @classmethod
+    def create(cls, settings: Settings, clock: Clock | None = None) -> "Services":
+        from .expressions import make_script_engine
+
+        return cls(settings=settings, clock=clock or SystemClock(), specs=SpecCache(settings.spec_cache_size),
+                   script_engine=make_script_engine(settings.script_time_limit))
+
+
+def services(session: so.Session) -> Services:
+    try:
+        return session.info["services"]
+    except KeyError:
+        raise RuntimeError("session was not created by engine.db.make_session_factory") from None

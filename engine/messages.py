@@ -1,0 +1,130 @@
+"""Message correlation: deliver a named message to the waiting catch event it is meant for,
+or start a process whose start event waits for it.
+
+Subscriptions are a projection of the waiting catch events (including the
+branches of an event-based gateway), so correlation finds candidates with an
+indexed query and loads only the instances that match.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Iterator
+from uuid import UUID
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from .errors import BadUserRequest, Conflict, InvalidInput
+from .models import MessageSubscription, ProcessInstance
+
+if TYPE_CHECKING:
+    from .runtime import Loaded
+
+
+@dataclass(frozen=True)
+class Correlation:
+    result_type: str  # "Execution" or "ProcessDefinition", as Camunda reports it
+    instance_id: str
+    definition_id: str
+
+
+def message_definitions(task: Any) -> Iterator[MessageEventDefinition]:
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        for inner in definition.event_definitions:
+            if isinstance(inner, MessageEventDefinition):
+                yield inner
+    elif isinstance(definition, MessageEventDefinition):
+        yield definition
+
+
+def new_subscriptions(loaded: "Loaded", task: Any, now: datetime) -> list[MessageSubscription]:
+    instance = loaded.instance
+    return [MessageSubscription(message_name=d.name, instance_id=instance.id, definition_id=instance.definition_id,
+                                activity_id=task.task_spec.bpmn_id or task.task_spec.name, task_id=str(task.id),
+                                business_key=instance.business_key, created_at=now)
+            for d in message_definitions(task)]
+
+
+def correlate(session: so.Session, message_name: str, *, business_key: str | None = None,
+              instance_id: str | None = None, correlation_keys: dict[str, Any] | None = None,
+              variables: dict[str, Any] | None = None, all_matches: bool = False,
+              actor: str | None = None) -> list[Correlation]:
+    """Deliver the message to one waiting catch event (or all, with ``all_matches``);
+    failing that, start a process with a matching message start event."""
+    if not message_name:
+        raise InvalidInput("messageName is required")
+    variables = variables or {}
+    candidates = _candidates(session, message_name, business_key, instance_id, correlation_keys)
+    if len(candidates) > 1 and not all_matches:
+        raise BadUserRequest(
+            f"Cannot correlate message '{message_name}': {len(candidates)} waiting executions match; "
+            "narrow it with businessKey, processInstanceId or correlationKeys, or set all=true")
+    results = [_deliver(session, sub, variables, actor) for sub in candidates]
+    if results:
+        return results
+    if instance_id is None:
+        started = _start_by_message(session, message_name, business_key, variables, actor)
+        if started is not None:
+            return [started]
+    raise BadUserRequest(f"Cannot correlate message '{message_name}': no process definition or "
+                         "execution matches the parameters")
+
+
+def _candidates(session: so.Session, message_name: str, business_key: str | None, instance_id: str | None,
+                correlation_keys: dict[str, Any] | None) -> list[MessageSubscription]:
+    stmt = (sa.select(MessageSubscription).join(ProcessInstance, ProcessInstance.id == MessageSubscription.instance_id)
+            .where(MessageSubscription.message_name == message_name, ProcessInstance.status == "running")
+            .order_by(MessageSubscription.id))
+    if business_key is not None:
+        stmt = stmt.where(ProcessInstance.business_key == business_key)
+    if instance_id is not None:
+        stmt = stmt.where(MessageSubscription.instance_id == instance_id)
+    subs = list(session.scalars(stmt))
+    if correlation_keys:
+        subs = [s for s in subs if _matches_keys(session, s.instance_id, correlation_keys)]
+    return subs
+
+
+def _matches_keys(session: so.Session, instance_id: str, keys: dict[str, Any]) -> bool:
+    from .runtime import instance_variables, load
+
+    found = instance_variables(load(session, instance_id).workflow)
+    return all(name in found and found[name] == value for name, value in keys.items())
+
+
+def _deliver(session: so.Session, sub: MessageSubscription, variables: dict[str, Any],
+             actor: str | None) -> Correlation:
+    from .runtime import advance, load_running
+
+    loaded = load_running(session, sub.instance_id)
+    task = loaded.workflow.get_task_from_id(UUID(sub.task_id))
+    if task is None or task.state != TaskState.WAITING:
+        raise Conflict(f"Message '{sub.message_name}' arrived while instance '{sub.instance_id}' moved on; "
+                       "nothing was written, try again")
+    definition = next(d for d in message_definitions(task) if d.name == sub.message_name)
+    task.task_spec.catch(task, BpmnEvent(definition, payload=dict(variables)))
+    task.data.update(variables)
+    task.task_spec._update(task)
+    advance(session, loaded, actor, "message", {"messageName": sub.message_name, "activityId": sub.activity_id,
+                                                "variables": sorted(variables)})
+    return Correlation("Execution", loaded.instance.id, loaded.instance.definition_id)
+
+
+def _start_by_message(session: so.Session, message_name: str, business_key: str | None,
+                      variables: dict[str, Any], actor: str | None) -> Correlation | None:
+    from .runtime import start_instance
+
+    sub = session.scalar(sa.select(MessageSubscription).where(
+        MessageSubscription.message_name == message_name, MessageSubscription.instance_id.is_(None))
+        .order_by(MessageSubscription.id.desc()).limit(1))
+    if sub is None:
+        return None
+    instance = start_instance(session, definition_id=sub.definition_id, business_key=business_key,
+                              variables=variables, actor=actor, start_message=message_name)
+    return Correlation("ProcessDefinition", instance.id, instance.definition_id)

@@ -1,0 +1,241 @@
+"""Typed SQLAlchemy 2 models of everything the engine persists.
+
+The serialized SpiffWorkflow state of an instance is the source of truth;
+the user-task, external-task and subscription tables are projections of it,
+rewritten in the same transaction as the state, so queries never have to
+deserialize workflows. Every index here matches a query in the engine or API.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from .db import Base
+
+class UTCDateTime(sa.TypeDecorator):
+    """Timezone-aware UTC on every backend: SQLite keeps naive UTC text, PostgreSQL timestamptz."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given; the engine stores aware UTC times")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Deployment(Base):
+    __tablename__ = "deployment"
+
+    id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True)
+    name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    source: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    deployed_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    deployed_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+
+
+class ProcessDefinition(Base):
+    """One executable BPMN process, one row per version of its key."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (sa.UniqueConstraint("key", "version"),)
+
+    id: so.Mapped[str] = so.mapped_column(sa.String(200), primary_key=True)
+    key: so.Mapped[str] = so.mapped_column(sa.String(150), index=True)
+    version: so.Mapped[int]
+    name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    deployment_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("deployment.id"), index=True)
+    resource_name: so.Mapped[str] = so.mapped_column(sa.String(255))
+    checksum: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    dialect: so.Mapped[str] = so.mapped_column(sa.String(16))
+    #: deferred: loaded only when a spec is parsed (cache miss) or the XML is asked for
+    xml: so.Mapped[str] = so.mapped_column(sa.Text, deferred=True)
+    #: keys of processes this one calls through call activities (resolved at start)
+    called_keys: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    deployed_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    deployed_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    __table_args__ = (sa.Index("ix_process_instance_status_started", "status", "started_at"),)
+
+    id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True)
+    definition_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("process_definition.id"), index=True)
+    definition_key: so.Mapped[str] = so.mapped_column(sa.String(150), index=True)
+    business_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255), index=True)
+    #: running | suspended | completed | cancelled
+    status: so.Mapped[str] = so.mapped_column(sa.String(16))
+    state: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: definitions of called processes, pinned when the instance started
+    called_definition_ids: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    lock_version: so.Mapped[int] = so.mapped_column(sa.Integer, nullable=False)
+    started_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    started_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+    ended_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    end_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class WaitingActivity:
+    """Columns every projection of a waiting task shares; ``id`` is SpiffWorkflow's task id."""
+
+    id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True)
+    instance_id: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
+    definition_id: so.Mapped[str] = so.mapped_column(sa.String(200))
+    definition_key: so.Mapped[str] = so.mapped_column(sa.String(150))
+    business_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    activity_id: so.Mapped[str] = so.mapped_column(sa.String(255))
+
+
+class UserTask(WaitingActivity, Base):
+    """Projection of a READY user task, for inbox queries."""
+
+    __tablename__ = "user_task"
+
+    name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    form_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    assignee: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100), index=True)
+    priority: so.Mapped[int] = so.mapped_column(default=50)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), index=True)
+    due_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime(), index=True)
+    follow_up_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    suspended: so.Mapped[bool] = so.mapped_column(default=False)
+
+    candidates: so.Mapped[list["TaskCandidate"]] = so.relationship(
+        cascade="all, delete-orphan", lazy="selectin", passive_deletes=True
+    )
+
+    @property
+    def candidate_groups(self) -> list[str]:
+        return sorted(c.group_id for c in self.candidates if c.group_id)
+
+    @property
+    def candidate_users(self) -> list[str]:
+        return sorted(c.user_id for c in self.candidates if c.user_id)
+
+
+class TaskCandidate(Base):
+    __tablename__ = "task_candidate"
+    __table_args__ = (
+        sa.Index("ix_task_candidate_group", "group_id"),
+        sa.Index("ix_task_candidate_user", "user_id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=True)
+    task_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("user_task.id", ondelete="CASCADE"), index=True)
+    group_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+    user_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+
+
+class ExternalTask(WaitingActivity, Base):
+    """A service task waiting for a worker: the fetch-and-lock queue."""
+
+    __tablename__ = "external_task"
+    __table_args__ = (sa.Index("ix_external_task_fetch", "topic", "priority", "created_at"),)
+
+    topic: so.Mapped[str] = so.mapped_column(sa.String(255))
+    priority: so.Mapped[int] = so.mapped_column(default=0)
+    worker_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    lock_expires_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    retries: so.Mapped[Optional[int]]
+    error_message: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    error_details: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    suspended: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+
+
+class Incident(Base):
+    __tablename__ = "incident"
+
+    id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True)
+    instance_id: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
+    definition_id: so.Mapped[str] = so.mapped_column(sa.String(200))
+    activity_id: so.Mapped[str] = so.mapped_column(sa.String(255))
+    incident_type: so.Mapped[str] = so.mapped_column(sa.String(50))
+    #: the external task id for failedExternalTask incidents
+    configuration: so.Mapped[Optional[str]] = so.mapped_column(sa.String(36), index=True)
+    message: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    resolved_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime(), index=True)
+
+
+class MessageSubscription(Base):
+    """A waiting message catch event (instance set) or a message start event (instance null)."""
+
+    __tablename__ = "message_subscription"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=True)
+    message_name: so.Mapped[str] = so.mapped_column(sa.String(255), index=True)
+    instance_id: so.Mapped[Optional[str]] = so.mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
+    definition_id: so.Mapped[str] = so.mapped_column(sa.String(200))
+    activity_id: so.Mapped[str] = so.mapped_column(sa.String(255))
+    task_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(36))
+    business_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """Append-only: database triggers refuse UPDATE and DELETE (see the migration)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_log_instance_at", "instance_id", "id"),)
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    actor: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+    action: so.Mapped[str] = so.mapped_column(sa.String(64))
+    instance_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(36))
+    entity_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
+    details: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+
+
+class Department(Base):
+    __tablename__ = "department"
+
+    code: so.Mapped[str] = so.mapped_column(sa.String(50), primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(255))
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    username: so.Mapped[str] = so.mapped_column(sa.String(100), primary_key=True)
+    password_hash: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    display_name: so.Mapped[str] = so.mapped_column(sa.String(255))
+    department: so.Mapped[Optional[str]] = so.mapped_column(sa.ForeignKey("department.code"))
+    #: roles (admin, designer, worker, supervisor, window-clerk, ...) double as candidate groups
+    groups: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+
+
+class ApiToken(Base):
+    """Bearer tokens for workers and integrations; only the SHA-256 of the secret is kept."""
+
+    __tablename__ = "api_token"
+
+    id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(255))
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    username: so.Mapped[str] = so.mapped_column(sa.ForeignKey("app_user.username"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    revoked_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())

@@ -1,0 +1,77 @@
+"""All configuration in one place: environment variables with documented defaults.
+
+Every process (web server, worker, scheduler, CLI) reads its settings through
+``Settings.from_env()`` once at start-up and passes the frozen object on, so no
+module reads ``os.environ`` by itself.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'instance' / 'onewindow.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. Field docs double as the README's settings table."""
+
+    #: ONEWINDOW_DATABASE_URL or DATABASE_URL — SQLAlchemy URL; SQLite file for the demo.
+    database_url: str = field(default_factory=_default_database_url)
+    #: ONEWINDOW_SECRET_KEY — signs session cookies; must be set in production.
+    secret_key: str = "dev-only-change-me"
+    #: ONEWINDOW_PROCESSES_DIR — BPMN files deployed by `onewindow deploy` / `make demo`.
+    processes_dir: Path = PROJECT_ROOT / "processes"
+    #: ONEWINDOW_FORMS_DIR — JSON Schema files, one per user-task form key.
+    forms_dir: Path = PROJECT_ROOT / "forms"
+    #: ONEWINDOW_MAX_BPMN_BYTES — largest BPMN document accepted for deployment.
+    max_bpmn_bytes: int = 5 * 1024 * 1024
+    #: ONEWINDOW_MAX_REQUEST_BYTES — largest HTTP request body.
+    max_request_bytes: int = 20 * 1024 * 1024
+    #: ONEWINDOW_SCRIPT_TIME_LIMIT — seconds a script task may run before it is stopped.
+    script_time_limit: float = 2.0
+    #: ONEWINDOW_LONG_POLL_MAX_MS — upper bound for fetchAndLock asyncResponseTimeout.
+    long_poll_max_ms: int = 60_000
+    #: ONEWINDOW_LONG_POLL_INTERVAL_MS — how often a long poll re-checks for work.
+    long_poll_interval_ms: int = 200
+    #: ONEWINDOW_SPEC_CACHE_SIZE — parsed process specs kept in memory per process.
+    spec_cache_size: int = 256
+
+    _ENV_NAMES = {
+        "database_url": ("ONEWINDOW_DATABASE_URL", "DATABASE_URL"),
+    }
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Read settings from the environment; explicit overrides win (tests, CLI flags)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name.startswith("_"):
+                continue
+            for name in cls._ENV_NAMES.get(f.name, (f"ONEWINDOW_{f.name.upper()}",)):
+                if name in env and env[name] != "":
+                    values[f.name] = _coerce(f.type, env[name])
+                    break
+        values.update(overrides)
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
+
+
+def _coerce(type_name: Any, raw: str) -> Any:
+    kind = str(type_name)
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        return float(raw)
+    if kind == "Path":
+        return Path(raw)
+    return raw

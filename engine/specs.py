@@ -1,0 +1,56 @@
+"""Parsed process specs, cached per set of definition versions.
+
+Parsing BPMN is the expensive part of loading an instance, and definitions
+never change once deployed, so a spec parsed for a tuple of definition ids is
+valid forever. The cache is per process and bounded; correctness never
+depends on it (a miss just parses again).
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Sequence
+
+from lxml import etree
+
+from .parser import hardened_xml_parser, make_parser
+
+SpecBundle = tuple[Any, dict[str, Any]]
+
+
+class SpecCache:
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[str, ...], SpecBundle] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, ids: Sequence[str], load_definitions: Callable[[], Sequence[Any]]) -> SpecBundle:
+        """Spec and subprocess specs for the first id, with the others as call targets.
+
+        ``load_definitions`` is only called on a miss, so a hit costs no query.
+        """
+        key = tuple(ids)
+        with self._lock:
+            bundle = self._entries.get(key)
+            if bundle is not None:
+                self._entries.move_to_end(key)
+                return bundle
+        bundle = parse_bundle(load_definitions())
+        with self._lock:
+            self._entries[key] = bundle
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return bundle
+
+
+def parse_bundle(definitions: Sequence[Any]) -> SpecBundle:
+    root = definitions[0]
+    parser = make_parser(root.dialect)
+    seen_xml: set[str] = set()
+    for definition in definitions:
+        if definition.checksum in seen_xml:
+            continue
+        seen_xml.add(definition.checksum)
+        parser.add_bpmn_xml(etree.fromstring(definition.xml.encode("utf-8"), hardened_xml_parser()),
+                            filename=definition.resource_name)
+    return parser.get_spec(root.key), parser.get_subprocess_specs(root.key)

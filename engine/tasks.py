@@ -1,0 +1,209 @@
+"""User tasks: their projection for inboxes, and claim / unclaim / complete.
+
+Who may act on a task is decided here, not in the UI: the assignee, or — for
+an unassigned task — a user in one of its candidate groups or named as a
+candidate user; administrators may act on any task.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Iterable
+from uuid import UUID
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from SpiffWorkflow.util.task import TaskState
+
+from . import audit
+from .clock import as_utc
+from .errors import BadUserRequest, Conflict, Forbidden, InvalidInput, NotFound
+from .models import TaskCandidate, UserTask
+from .parser import user_task_meta
+
+if TYPE_CHECKING:
+    from .runtime import Loaded
+
+ADMIN_GROUP = "admin"
+
+
+def new_user_task(loaded: "Loaded", task: Any, now: datetime) -> UserTask:
+    """Projection row for a READY user task; expressions in assignee/groups/due are evaluated now."""
+    meta = user_task_meta(task.task_spec)
+    instance = loaded.instance
+    row = UserTask(
+        id=str(task.id), instance_id=instance.id, definition_id=instance.definition_id,
+        definition_key=instance.definition_key, business_key=instance.business_key,
+        activity_id=task.task_spec.bpmn_id or task.task_spec.name,
+        name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+        form_key=_text(task, meta.form_key), assignee=_text(task, meta.assignee),
+        priority=int(_text(task, meta.priority) or 50), created_at=now,
+        due_at=_date(task, meta.due_date, now), follow_up_at=_date(task, meta.follow_up_date, now),
+    )
+    row.candidates = [TaskCandidate(group_id=g) for g in _names(task, meta.candidate_groups)]
+    row.candidates += [TaskCandidate(user_id=u) for u in _names(task, meta.candidate_users)]
+    return row
+
+
+def _is_expression(value: str) -> bool:
+    return "${" in value or "#{" in value
+
+
+def _text(task: Any, value: str | None) -> str | None:
+    if value is None or not _is_expression(value):
+        return value
+    result = task.workflow.script_engine.evaluate(task, value)
+    return None if result is None else str(result)
+
+
+def _names(task: Any, values: Iterable[str]) -> list[str]:
+    names: list[str] = []
+    for value in values:
+        result = _text(task, value)
+        if result:
+            names.extend(part.strip() for part in result.split(",") if part.strip())
+    return sorted(set(names))
+
+
+def _date(task: Any, value: str | None, now: datetime) -> datetime | None:
+    """Due and follow-up dates: an ISO date/time, an ISO duration from now, or an expression."""
+    if not value:
+        return None
+    result: Any = value
+    if _is_expression(value):
+        result = task.workflow.script_engine.evaluate(task, value)
+    if isinstance(result, datetime):
+        return as_utc(result)
+    if isinstance(result, str):
+        text = result.strip()
+        if text.startswith("P"):
+            return now + parse_duration(text)
+        try:
+            return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        except ValueError:
+            pass
+    raise InvalidInput(f"Due date '{value}' of task '{task.task_spec.bpmn_id}' is not a date or duration")
+
+
+def parse_duration(text: str) -> timedelta:
+    """ISO 8601 durations of days and times (PnDTnHnMnS, PnW)."""
+    match = re.fullmatch(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", text)
+    if not match or text in ("P", "PT"):
+        raise InvalidInput(f"'{text}' is not an ISO 8601 duration like P3D or PT2H")
+    weeks, days, hours, minutes, seconds = match.groups()
+    return timedelta(weeks=int(weeks or 0), days=int(days or 0), hours=int(hours or 0),
+                     minutes=int(minutes or 0), seconds=float(seconds or 0))
+
+
+# --- commands ---------------------------------------------------------------
+
+def get_task(session: so.Session, task_id: str) -> UserTask:
+    row = session.get(UserTask, task_id)
+    if row is None:
+        raise NotFound(f"Cannot find task with id '{task_id}': it does not exist or was already completed")
+    return row
+
+
+def can_act(row: UserTask, user: str | None, groups: Iterable[str]) -> bool:
+    groups = set(groups)
+    if ADMIN_GROUP in groups:
+        return True
+    if row.assignee:
+        return row.assignee == user
+    return bool(groups.intersection(row.candidate_groups)) or (user in row.candidate_users)
+
+
+def _require_actor(row: UserTask, user: str | None, groups: Iterable[str], verb: str) -> None:
+    if not can_act(row, user, groups):
+        who = f"assigned to '{row.assignee}'" if row.assignee else \
+            f"for groups {', '.join(row.candidate_groups) or '(none)'}"
+        raise Forbidden(f"User '{user}' may not {verb} task '{row.id}' ({row.name}): it is {who}")
+
+
+def claim(session: so.Session, task_id: str, user: str, groups: Iterable[str], *, actor: str | None = None) -> None:
+    row = get_task(session, task_id)
+    if row.suspended:
+        raise BadUserRequest(f"Task '{task_id}' belongs to a suspended process instance")
+    if row.assignee and row.assignee != user:
+        raise BadUserRequest(f"Task '{task_id}' is already claimed by someone else ('{row.assignee}')")
+    if not can_act(row, user, groups) and ADMIN_GROUP not in set(groups):
+        _require_actor(row, user, groups, "claim")
+    row.assignee = user
+    audit.record(session, "claim", actor=actor or user, instance_id=row.instance_id, entity_id=task_id)
+
+
+def unclaim(session: so.Session, task_id: str, user: str, groups: Iterable[str]) -> None:
+    row = get_task(session, task_id)
+    if row.assignee and row.assignee != user and ADMIN_GROUP not in set(groups):
+        raise Forbidden(f"Task '{task_id}' is claimed by '{row.assignee}'; only they or an administrator may unclaim it")
+    row.assignee = None
+    audit.record(session, "unclaim", actor=user, instance_id=row.instance_id, entity_id=task_id)
+
+
+def complete(session: so.Session, task_id: str, variables: dict[str, Any], *, user: str | None,
+             groups: Iterable[str]) -> "Loaded":
+    """Complete a user task with form data and run the process on to its next waits."""
+    from .runtime import advance, load_running
+
+    row = get_task(session, task_id)
+    _require_actor(row, user, groups, "complete")
+    loaded = load_running(session, row.instance_id)
+    task = loaded.workflow.get_task_from_id(UUID(task_id))
+    if task is None or task.state != TaskState.READY:
+        raise Conflict(f"Task '{task_id}' is no longer waiting; it was completed or cancelled meanwhile")
+    task.data.update(variables)
+    task.run()
+    advance(session, loaded, user, "complete-task", {
+        "taskId": task_id, "activityId": row.activity_id, "variables": sorted(variables)})
+    return loaded
+
+
+def tasks_query(*, instance_id: str | None = None, assignee: str | None = None,
+                candidate_group: str | None = None, candidate_groups: Iterable[str] | None = None,
+                candidate_user: str | None = None, activity_id: str | None = None,
+                business_key: str | None = None, definition_key: str | None = None,
+                unassigned: bool | None = None, due_before: datetime | None = None,
+                due_after: datetime | None = None) -> sa.Select:
+    stmt = sa.select(UserTask)
+    if instance_id:
+        stmt = stmt.where(UserTask.instance_id == instance_id)
+    if assignee:
+        stmt = stmt.where(UserTask.assignee == assignee)
+    groups = list(candidate_groups or []) + ([candidate_group] if candidate_group else [])
+    if groups:
+        stmt = stmt.where(UserTask.id.in_(
+            sa.select(TaskCandidate.task_id).where(TaskCandidate.group_id.in_(groups))))
+    if candidate_user:
+        stmt = stmt.where(UserTask.id.in_(
+            sa.select(TaskCandidate.task_id).where(TaskCandidate.user_id == candidate_user)))
+    if activity_id:
+        stmt = stmt.where(UserTask.activity_id == activity_id)
+    if business_key:
+        stmt = stmt.where(UserTask.business_key == business_key)
+    if definition_key:
+        stmt = stmt.where(UserTask.definition_key == definition_key)
+    if unassigned:
+        stmt = stmt.where(UserTask.assignee.is_(None))
+    if due_before:
+        stmt = stmt.where(UserTask.due_at < due_before)
+    if due_after:
+        stmt = stmt.where(UserTask.due_at > due_after)
+    return stmt
+
+
+def visible_to(stmt: sa.Select, user: str, groups: Iterable[str]) -> sa.Select:
+    """Restrict a task query to what a clerk may see: assigned to them, or offered to them."""
+    offered = sa.select(TaskCandidate.task_id).where(
+        sa.or_(TaskCandidate.group_id.in_(list(groups)), TaskCandidate.user_id == user))
+    return stmt.where(sa.or_(UserTask.assignee == user, sa.and_(UserTask.assignee.is_(None), UserTask.id.in_(offered))))
+
+
+def task_data(session: so.Session, task_id: str) -> dict[str, Any]:
+    """Variables visible to a user task's form."""
+    from .runtime import load
+
+    row = get_task(session, task_id)
+    loaded = load(session, row.instance_id)
+    task = loaded.workflow.get_task_from_id(UUID(task_id))
+    return dict(task.data) if task is not None else {}
+
