@@ -1,0 +1,76 @@
+"""Authentication (HTTP Basic, Bearer tokens) and role checks for API endpoints."""
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+from typing import Any, Callable
+
+from flask import abort, g, request
+
+from engine import identity
+from engine.identity import Principal
+
+from . import db
+
+#: who may call what on /engine-rest (admin may call everything)
+PERMISSIONS = {
+    "deploy": ("designer",),
+    "start": ("window-clerk", "approval-clerk", "worker", "designer", "supervisor"),
+    "read": ("designer", "supervisor", "worker", "window-clerk", "approval-clerk", "specialist",
+             "chief-representative", "section-head"),
+    "operate": ("supervisor",),
+    "work": ("worker",),
+    "message": ("worker", "window-clerk", "approval-clerk", "supervisor"),
+}
+
+
+def authenticate() -> Principal | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    session = db()
+    with session.begin():
+        if scheme.lower() == "bearer" and credentials:
+            user = identity.authenticate_token(session, credentials.strip())
+        elif scheme.lower() == "basic" and credentials:
+            username, password = _basic(credentials)
+            user = identity.authenticate_password(session, username, password) if username else None
+        else:
+            return None
+        return identity.principal_of(user) if user is not None else None
+
+
+def _basic(credentials: str) -> tuple[str | None, str]:
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None, ""
+    username, _, password = decoded.partition(":")
+    return username, password
+
+
+def require_api_auth() -> None:
+    """before_request hook: every API call names a valid user or token."""
+    principal = authenticate()
+    if principal is None:
+        abort(401, "Authentication required: send HTTP Basic credentials or a Bearer token "
+                   "(create one with `onewindow token create`)")
+    g.principal = principal
+
+
+def current() -> Principal:
+    return g.principal
+
+
+def allowed(permission: str) -> Callable:
+    roles = PERMISSIONS[permission]
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current().has_any(roles):
+                abort(403, f"User '{current().username}' lacks a role for this action "
+                           f"(needs one of: {', '.join(('admin',) + roles)})")
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator

@@ -1,0 +1,118 @@
+"""The `onewindow` command. Commands are thin: each calls one engine function in
+one transaction and echoes the result (the Flask tutorial's pattern)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from engine import deploy, identity, migrate
+
+
+def _create_app() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+def _state():
+    from . import state
+
+    return state(current_app)
+
+
+def init_app(app: Flask) -> None:
+    for command in (db_group, deploy_command, user_group, token_group, serve_command, demo_command):
+        app.cli.add_command(command)
+
+
+@click.group("db", help="Database schema.")
+def db_group() -> None:
+    pass
+
+
+@db_group.command("upgrade", help="Create or migrate the schema to the latest revision.")
+def db_upgrade() -> None:
+    migrate.upgrade(_state().engine)
+    click.echo(f"database at revision {migrate.current_revision(_state().engine)}")
+
+
+@click.command("deploy", help="Deploy BPMN files or directories to the local database.")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--name", default=None, help="Deployment name.")
+def deploy_command(paths: tuple[Path, ...], name: str | None) -> None:
+    files = []
+    for path in paths or (_state().services.settings.processes_dir,):
+        files.extend(sorted(path.rglob("*.bpmn")) if path.is_dir() else [path])
+    resources = [(f.name, f.read_bytes()) for f in files]
+    if not resources:
+        raise click.ClickException("no .bpmn files found")
+    with _state().sessions.begin() as session:
+        result = deploy.deploy(session, resources, name=name or "cli", source="cli", actor="cli")
+    for d in result.new_definitions:
+        click.echo(f"deployed {d.key} version {d.version} ({d.resource_name})")
+    for d in result.unchanged_definitions:
+        click.echo(f"unchanged {d.key} version {d.version}")
+
+
+@click.group("user", help="Users and their roles.")
+def user_group() -> None:
+    pass
+
+
+@user_group.command("create")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--group", "groups", multiple=True, help=f"Role/group; any of {', '.join(identity.ROLES)}.")
+@click.option("--department", default=None)
+@click.option("--name", "display_name", default=None)
+def user_create(username: str, password: str, groups: tuple[str, ...], department: str | None,
+                display_name: str | None) -> None:
+    with _state().sessions.begin() as session:
+        identity.create_user(session, username, password, display_name=display_name, groups=groups,
+                             department=department)
+    click.echo(f"created user {username}")
+
+
+@click.group("token", help="API tokens for workers and integrations.")
+def token_group() -> None:
+    pass
+
+
+@token_group.command("create")
+@click.argument("username")
+@click.option("--name", default="worker", help="What the token is for.")
+def token_create(username: str, name: str) -> None:
+    with _state().sessions.begin() as session:
+        secret = identity.create_token(session, username, name)
+    click.echo(secret)
+
+
+@click.command("serve", help="Serve the app with waitress (for the demo; production uses gunicorn).")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--threads", default=16, type=int)
+def serve_command(host: str, port: int, threads: int) -> None:
+    from waitress import serve
+
+    click.echo(f"onewindow on http://{host}:{port}/ (Ctrl-C stops)")
+    serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+
+
+@click.command("demo", help="Migrate, deploy processes/, seed demo users, then serve.")
+@click.option("--port", default=5000, type=int)
+@click.pass_context
+def demo_command(ctx: click.Context, port: int) -> None:
+    from .demo import seed
+
+    migrate.upgrade(_state().engine)
+    with _state().sessions.begin() as session:
+        result = deploy.deploy_directory(session, _state().services.settings.processes_dir, actor="demo")
+        created = seed(session)
+    click.echo(f"deployed {len(result.new_definitions)} new definition(s); seeded {created} user(s)")
+    ctx.invoke(serve_command, port=port)
+
+
+main = FlaskGroup(create_app=_create_app, name="onewindow", help="onewindow: BPMN engine for the service center.")

@@ -1,0 +1,129 @@
+"""Process definitions: list, XML, start."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Response, jsonify, request
+
+from engine import deploy, runtime
+from engine.errors import NotFound
+from engine.models import ProcessDefinition
+
+from .. import db
+from ..auth import allowed, current
+from ..variables import parse_variables, typed_map
+from . import bp, dto
+from .common import count_response, json_body, page, param
+
+
+def _definitions_query():
+    args = request.args
+    stmt = sa.select(ProcessDefinition)
+    if param(args, "key"):
+        stmt = stmt.where(ProcessDefinition.key == args["key"])
+    if param(args, "keyLike"):
+        stmt = stmt.where(ProcessDefinition.key.like(args["keyLike"]))
+    if param(args, "name"):
+        stmt = stmt.where(ProcessDefinition.name == args["name"])
+    if param(args, "deploymentId"):
+        stmt = stmt.where(ProcessDefinition.deployment_id == args["deploymentId"])
+    if param(args, "version", int):
+        stmt = stmt.where(ProcessDefinition.version == int(args["version"]))
+    if param(args, "latestVersion", bool):
+        latest = (sa.select(ProcessDefinition.key, sa.func.max(ProcessDefinition.version).label("v"))
+                  .group_by(ProcessDefinition.key).subquery())
+        stmt = stmt.join(latest, sa.and_(latest.c.key == ProcessDefinition.key, latest.c.v == ProcessDefinition.version))
+    return stmt
+
+
+@bp.get("/process-definition")
+@allowed("read")
+def list_definitions():
+    session = db()
+    with session.begin():
+        stmt = page(_definitions_query().order_by(ProcessDefinition.key, ProcessDefinition.version))
+        return jsonify([dto.definition(d) for d in session.scalars(stmt)])
+
+
+@bp.get("/process-definition/count")
+@allowed("read")
+def count_definitions():
+    return count_response(_definitions_query)
+
+
+def _by_key(session, key: str) -> ProcessDefinition:
+    found = deploy.latest_definition(session, key)
+    if found is None:
+        raise NotFound(f"No matching process definition with key: {key}")
+    return found
+
+
+def _by_id(session, definition_id: str) -> ProcessDefinition:
+    found = session.get(ProcessDefinition, definition_id)
+    if found is None:
+        raise NotFound(f"No matching definition with id {definition_id}")
+    return found
+
+
+@bp.get("/process-definition/key/<key>")
+@allowed("read")
+def get_definition_by_key(key: str):
+    session = db()
+    with session.begin():
+        return jsonify(dto.definition(_by_key(session, key)))
+
+
+@bp.get("/process-definition/<definition_id>")
+@allowed("read")
+def get_definition(definition_id: str):
+    session = db()
+    with session.begin():
+        return jsonify(dto.definition(_by_id(session, definition_id)))
+
+
+@bp.get("/process-definition/key/<key>/xml")
+@allowed("read")
+def definition_xml_by_key(key: str):
+    session = db()
+    with session.begin():
+        found = _by_key(session, key)
+        return jsonify({"id": found.id, "bpmn20Xml": found.xml})
+
+
+@bp.get("/process-definition/<definition_id>/xml")
+@allowed("read")
+def definition_xml(definition_id: str):
+    session = db()
+    with session.begin():
+        found = _by_id(session, definition_id)
+        return jsonify({"id": found.id, "bpmn20Xml": found.xml})
+
+
+def _start(key: str | None, definition_id: str | None) -> Response:
+    body = json_body(required=False)
+    variables = parse_variables(body.get("variables"))
+    business_key = param(body, "businessKey")
+    with_variables = param(body, "withVariablesInReturn", bool, False)
+    session = db()
+    with session.begin():
+        if key is not None:
+            _by_key(session, key)
+        instance = runtime.start_instance(session, key, definition_id=definition_id, business_key=business_key,
+                                          variables=variables, actor=current().username)
+        out = dto.instance(instance)
+        if with_variables:
+            out["variables"] = typed_map(runtime.instance_variables(runtime.load(session, instance.id).workflow))
+    response = jsonify(out)
+    response.headers["Location"] = f"{request.host_url}engine-rest/process-instance/{instance.id}"
+    return response
+
+
+@bp.post("/process-definition/key/<key>/start")
+@allowed("start")
+def start_by_key(key: str):
+    return _start(key, None)
+
+
+@bp.post("/process-definition/<definition_id>/start")
+@allowed("start")
+def start_by_id(definition_id: str):
+    return _start(None, definition_id)

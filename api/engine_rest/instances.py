@@ -1,0 +1,121 @@
+"""Process instances: list, get, delete (cancel), variables, suspension."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import jsonify, request
+
+from engine import runtime
+from engine.errors import InvalidInput, NotFound
+from engine.models import Incident, ProcessInstance
+
+from .. import db
+from ..auth import allowed, current
+from ..variables import typed, typed_map
+from . import bp, dto
+from .common import count_response, json_body, page, param
+
+
+def _instances_query(source) -> sa.Select:
+    statuses = None
+    if param(source, "active", bool):
+        statuses = ["running"]
+    if param(source, "suspended", bool):
+        statuses = ["suspended"]
+    if param(source, "completed", bool):
+        statuses = ["completed"]
+    if param(source, "withIncident", bool):
+        pass
+    ids = param(source, "processInstanceIds", list)
+    stmt = runtime.instances_query(
+        business_key=param(source, "businessKey"), business_key_like=param(source, "businessKeyLike"),
+        definition_key=param(source, "processDefinitionKey"), definition_id=param(source, "processDefinitionId"),
+        ids=ids, statuses=statuses)
+    if not param(source, "completed", bool) and statuses is None and not param(source, "includeEnded", bool, False):
+        stmt = stmt.where(ProcessInstance.status.in_(["running", "suspended"]))
+    if param(source, "withIncident", bool):
+        stmt = stmt.where(ProcessInstance.id.in_(
+            sa.select(Incident.instance_id).where(Incident.resolved_at.is_(None))))
+    return stmt
+
+
+@bp.get("/process-instance")
+@allowed("read")
+def list_instances():
+    session = db()
+    with session.begin():
+        stmt = page(_instances_query(request.args).order_by(ProcessInstance.started_at.desc(), ProcessInstance.id))
+        return jsonify([dto.instance(i) for i in session.scalars(stmt)])
+
+
+@bp.post("/process-instance")
+@allowed("read")
+def query_instances():
+    body = json_body(required=False)
+    session = db()
+    with session.begin():
+        stmt = page(_instances_query(body).order_by(ProcessInstance.started_at.desc(), ProcessInstance.id))
+        return jsonify([dto.instance(i) for i in session.scalars(stmt)])
+
+
+@bp.get("/process-instance/count")
+@allowed("read")
+def count_instances():
+    return count_response(lambda: _instances_query(request.args))
+
+
+def _get(session, instance_id: str) -> ProcessInstance:
+    found = session.get(ProcessInstance, instance_id)
+    if found is None:
+        raise NotFound(f"Process instance with id {instance_id} does not exist")
+    return found
+
+
+@bp.get("/process-instance/<instance_id>")
+@allowed("read")
+def get_instance(instance_id: str):
+    session = db()
+    with session.begin():
+        return jsonify(dto.instance(_get(session, instance_id)))
+
+
+@bp.delete("/process-instance/<instance_id>")
+@allowed("operate")
+def delete_instance(instance_id: str):
+    reason = request.args.get("deleteReason") or request.args.get("reason")
+    session = db()
+    with session.begin():
+        runtime.cancel_instance(session, instance_id, actor=current().username, reason=reason)
+    return "", 204
+
+
+@bp.get("/process-instance/<instance_id>/variables")
+@allowed("read")
+def get_variables(instance_id: str):
+    session = db()
+    with session.begin():
+        return jsonify(typed_map(runtime.instance_variables(runtime.load(session, instance_id).workflow)))
+
+
+@bp.get("/process-instance/<instance_id>/variables/<name>")
+@allowed("read")
+def get_variable(instance_id: str, name: str):
+    session = db()
+    with session.begin():
+        variables = runtime.instance_variables(runtime.load(session, instance_id).workflow)
+        if name not in variables:
+            raise NotFound(f"process instance variable with name {name} does not exist")
+        return jsonify(typed(variables[name]))
+
+
+@bp.put("/process-instance/<instance_id>/suspended")
+@allowed("operate")
+def suspend_instance(instance_id: str):
+    body = json_body()
+    suspended = param(body, "suspended", bool)
+    if suspended is None:
+        raise InvalidInput("'suspended' (true or false) is required")
+    session = db()
+    with session.begin():
+        runtime.set_suspended(session, instance_id, suspended, actor=current().username,
+                              reason=param(body, "reason"))
+    return "", 204

@@ -1,0 +1,55 @@
+"""One error shape per surface: Camunda's ``{"type", "message"}`` under /engine-rest.
+
+Engine errors carry their status and Camunda type; anything unexpected becomes
+a 500 whose body says so without leaking internals, and the request's session
+is rolled back by its ``with session.begin()`` block before we get here.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import DeploymentError, EngineError
+
+log = logging.getLogger(__name__)
+
+_HTTP_TYPES = {400: "InvalidRequestException", 401: "AuthenticationException", 403: "AuthorizationException",
+               404: "InvalidRequestException", 405: "InvalidRequestException", 413: "InvalidRequestException",
+               415: "InvalidRequestException"}
+
+
+def error_response(status: int, message: str, type_name: str | None = None, **extra: Any):
+    body = {"type": type_name or _HTTP_TYPES.get(status, "RestException"), "message": message, **extra}
+    return jsonify(body), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(EngineError)
+    def _engine_error(exc: EngineError):
+        extra = {"problems": exc.problems} if isinstance(exc, DeploymentError) else {}
+        return error_response(exc.status, exc.message, exc.camunda_type, **extra)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        message = exc.description or exc.name
+        if exc.code == 413:
+            message = f"Request body too large: the limit is {app.config['MAX_CONTENT_LENGTH']} bytes"
+        response, status = error_response(exc.code or 500, message)
+        if exc.code == 401:
+            response.headers["WWW-Authenticate"] = 'Basic realm="onewindow", Bearer'
+        return response, status
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc: StaleDataError):
+        return error_response(409, "The record was changed by another request at the same time; "
+                              "nothing was written, reload and try again", "OptimisticLockingException")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return error_response(500, f"Internal error ({exc.__class__.__name__}); nothing was written. "
+                              "The error is logged on the server.", "ProcessEngineException")
