@@ -1,0 +1,194 @@
+"""Fixtures: every engine and API test runs on SQLite and on PostgreSQL.
+
+SQLite: a migrated template file is copied for each test. PostgreSQL: one
+database per test session (``onewindow_test_<pid>``) migrated once, with all
+tables truncated before each test. With CI=true a missing PostgreSQL fails
+the run instead of skipping.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from engine.clock import FixedClock
+from engine.context import Services
+from engine.db import Base, make_engine, make_session_factory
+from engine.migrate import upgrade
+from engine.settings import Settings
+
+BPMN_DIR = Path(__file__).parent / "bpmn"
+PG_ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    admin_url = _pg_url(PG_ADMIN_URL)
+    name = f"onewindow_test_{os.getpid()}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI but not reachable at {admin_url}: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {admin_url}")
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        target = tmp_path / "onewindow.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        return f"sqlite:///{target}"
+    url = request.getfixturevalue("postgres_url")
+    engine = sa.create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings.from_env({}, database_url=database_url, secret_key="test-secret",
+                             long_poll_interval_ms=20)
+
+
+@pytest.fixture
+def services(settings: Settings, clock: FixedClock) -> Services:
+    return Services.create(settings, clock)
+
+
+@pytest.fixture
+def db_engine(settings: Settings) -> Iterator[sa.Engine]:
+    engine = make_engine(settings.database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(db_engine: sa.Engine, services: Services):
+    return make_session_factory(db_engine, services)
+
+
+def bpmn(path: str) -> tuple[str, bytes]:
+    """A corpus file as a deployment resource: ('name.bpmn', bytes)."""
+    file = BPMN_DIR / path
+    return file.name, file.read_bytes()
+
+
+@pytest.fixture
+def deploy(sessions):
+    """Deploy corpus files (paths relative to tests/bpmn) in one deployment."""
+    from engine import deploy as deploy_module
+
+    def _deploy(*paths: str):
+        with sessions.begin() as session:
+            return deploy_module.deploy(session, [bpmn(p) for p in paths], actor="test")
+    return _deploy
+
+
+USERS = {
+    "admin": ["admin"],
+    "designer": ["designer"],
+    "worker": ["worker"],
+    "clerk": ["window-clerk"],
+    "approver": ["approval-clerk"],
+    "supervisor": ["supervisor"],
+    "outsider": [],
+}
+PASSWORD = "secret-pass-1"
+
+
+class Api:
+    """A test client that signs every request with a user's bearer token."""
+
+    def __init__(self, client, tokens: dict[str, str]) -> None:
+        self.client = client
+        self.tokens = tokens
+
+    def _headers(self, user: str | None, headers: dict | None) -> dict:
+        out = dict(headers or {})
+        if user is not None:
+            out["Authorization"] = f"Bearer {self.tokens[user]}"
+        return out
+
+    def get(self, url: str, user: str | None = "admin", **kw):
+        return self.client.get("/engine-rest" + url, headers=self._headers(user, kw.pop("headers", None)), **kw)
+
+    def post(self, url: str, json=None, user: str | None = "admin", **kw):
+        return self.client.post("/engine-rest" + url, json=json,
+                                headers=self._headers(user, kw.pop("headers", None)), **kw)
+
+    def put(self, url: str, json=None, user: str | None = "admin", **kw):
+        return self.client.put("/engine-rest" + url, json=json,
+                               headers=self._headers(user, kw.pop("headers", None)), **kw)
+
+    def delete(self, url: str, user: str | None = "admin", **kw):
+        return self.client.delete("/engine-rest" + url, headers=self._headers(user, kw.pop("headers", None)), **kw)
+
+    def deploy(self, *paths: str, user: str = "admin", name: str = "test"):
+        data = {"deployment-name": name}
+        for index, path in enumerate(paths):
+            file = BPMN_DIR / path
+            data[f"file{index}"] = (file.open("rb"), file.name)
+        return self.client.post("/engine-rest/deployment/create", data=data,
+                                headers=self._headers(user, None), content_type="multipart/form-data")
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FixedClock):
+    from api import create_app, state
+    from engine import identity
+
+    app = create_app(settings, clock=clock, test_config={"TESTING": True})
+    tokens = {}
+    with state(app).sessions.begin() as session:
+        for username, groups in USERS.items():
+            # argon2 hashing is deliberately slow: only the Basic-auth test user gets a password
+            identity.create_user(session, username, PASSWORD if username == "designer" else None, groups=groups)
+        session.flush()
+        for username in USERS:
+            tokens[username] = identity.create_token(session, username, "test")
+    app.config["TEST_TOKENS"] = tokens
+    yield app
+    state(app).engine.dispose()
+
+
+@pytest.fixture
+def api(app) -> Api:
+    return Api(app.test_client(), app.config["TEST_TOKENS"])
