@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy.orm as so
 
@@ -23,6 +24,10 @@ class Services:
     specs: SpecCache = field(default_factory=SpecCache)
     #: SpiffWorkflow script engine with the restricted environment (engine.expressions)
     script_engine: Any = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> "Services":

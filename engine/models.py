@@ -7,7 +7,7 @@ deserialize workflows. Every index here matches a query in the engine or API.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -239,3 +239,159 @@ class ApiToken(Base):
     username: so.Mapped[str] = so.mapped_column(sa.ForeignKey("app_user.username"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
     revoked_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+
+
+class Timer(Base):
+    """A due timer: a waiting timer event of an instance, or a timer start event of a definition.
+
+    Instance timers use SpiffWorkflow's task id as ``id`` and are a projection
+    of the workflow state like user tasks; start timers (``instance_id`` null)
+    carry their own schedule (``remaining``, ``period_seconds``, ``cron``).
+    Schedulers claim due rows with row locks, so each fires exactly once.
+    """
+
+    __tablename__ = "timer"
+    __table_args__ = (sa.Index("ix_timer_due", "due_at"),)
+
+    id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True)
+    instance_id: so.Mapped[Optional[str]] = so.mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
+    definition_id: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("process_definition.id", ondelete="CASCADE"), index=True
+    )
+    activity_id: so.Mapped[str] = so.mapped_column(sa.String(255))
+    #: boundary | intermediate | start
+    event_kind: so.Mapped[str] = so.mapped_column(sa.String(16))
+    #: the expression's value, for people reading the timer list (e.g. "R3/PT10M")
+    description: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    due_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    #: start timers only: firings left after this one (-1 = unbounded) and how the next is computed
+    remaining: so.Mapped[int] = so.mapped_column(default=0)
+    period_seconds: so.Mapped[Optional[float]]
+    cron: so.Mapped[Optional[str]] = so.mapped_column(sa.String(120))
+    #: a firing that fails is retried later; at 0 an incident is raised and the timer waits
+    retries: so.Mapped[int] = so.mapped_column(default=3)
+    last_error: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    suspended: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+
+
+class CalendarYear(Base):
+    """An official year arrangement (国务院办公厅放假安排) loaded by an administrator."""
+
+    __tablename__ = "calendar_year"
+
+    year: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
+    #: the arrangement document as loaded (JSON, see engine.calendar.parse_arrangement)
+    arrangement: so.Mapped[str] = so.mapped_column(sa.Text)
+    loaded_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    loaded_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+
+
+class CalendarRule(Base):
+    """A local override of one day: a center closure, or a special working day."""
+
+    __tablename__ = "calendar_rule"
+
+    day: so.Mapped[date] = so.mapped_column(sa.Date, primary_key=True)
+    workday: so.Mapped[bool]
+    note: so.Mapped[str] = so.mapped_column(sa.String(255), default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    created_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+
+
+class CalendarRevision(Base):
+    """One row whose counter moves with every calendar change, so every node can tell
+    whether its cached calendar is current with a single-row read."""
+
+    __tablename__ = "calendar_revision"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
+    revision: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class CaseClock(Base):
+    """The statutory clock of one case (办件): receipt, acceptance, limits, deadlines, warnings.
+
+    Deadlines are stored (not computed on read) so supervisors can query
+    overdue cases with an index; ``next_check_at`` is when the stored state
+    may next change by the passing of time, which the scheduler watches.
+    """
+
+    __tablename__ = "case_clock"
+    __table_args__ = (sa.Index("ix_case_clock_warning", "warning_state", "closed_at"),)
+
+    instance_id: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True
+    )
+    business_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    item_code: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+    received_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    #: pending | supplement-requested | accepted
+    acceptance: so.Mapped[str] = so.mapped_column(sa.String(24))
+    accepted_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    #: art. 32: without a supplement notice by then, the case counts as accepted on receipt
+    acceptance_due_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    supplement_requested_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    legal_limit_days: so.Mapped[Optional[int]]
+    promised_limit_days: so.Mapped[Optional[int]]
+    extension_days: so.Mapped[int] = so.mapped_column(default=0)
+    extended_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    extended_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+    extension_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    #: working days of finished suspensions (挂起), added to every deadline
+    suspended_days: so.Mapped[int] = so.mapped_column(default=0)
+    suspended_since: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    legal_deadline_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime(), index=True)
+    promised_deadline_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime(), index=True)
+    #: a deadline reaches into a year with no official arrangement loaded
+    estimated: so.Mapped[bool] = so.mapped_column(default=False)
+    #: normal | yellow | red
+    warning_state: so.Mapped[str] = so.mapped_column(sa.String(8), default="normal")
+    next_check_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime(), index=True)
+    closed_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    lock_version: so.Mapped[int] = so.mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class ClockSuspension(Base):
+    """One special procedure that stops the case clock (Administrative Licensing Law art. 45)."""
+
+    __tablename__ = "clock_suspension"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=True)
+    instance_id: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("case_clock.instance_id", ondelete="CASCADE"), index=True
+    )
+    #: hearing | tendering | auction | inspection | testing | quarantine | appraisal | expert-review | site-survey
+    procedure: so.Mapped[str] = so.mapped_column(sa.String(32))
+    legal_basis: so.Mapped[str] = so.mapped_column(sa.Text)
+    requested_by: so.Mapped[str] = so.mapped_column(sa.String(100))
+    started_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    expected_days: so.Mapped[int]
+    #: the written notice to the applicant of the expected duration (告知书)
+    applicant_notice: so.Mapped[str] = so.mapped_column(sa.Text)
+    ended_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    ended_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+    result: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    working_days: so.Mapped[Optional[int]]
+
+
+class SupervisionNotice(Base):
+    """Outbox of supervision notices (督办提醒): the console lists them, workers deliver them."""
+
+    __tablename__ = "supervision_notice"
+    __table_args__ = (sa.Index("ix_supervision_notice_pending", "delivered_at", "id"),)
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    instance_id: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
+    business_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    #: yellow | red | auto-accepted | ...
+    kind: so.Mapped[str] = so.mapped_column(sa.String(24))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    payload: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    delivered_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())

@@ -10,10 +10,13 @@ parsers; its module globals are never touched.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.util import first
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.event_parsers import (
     BoundaryEventParser,
@@ -38,9 +41,17 @@ from SpiffWorkflow.spiff.specs.defaults import SequentialMultiInstanceTask as Sp
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser
 from SpiffWorkflow.camunda.parser.task_spec import UserTaskParser as CamundaUserTaskParser
+from SpiffWorkflow.spiff.parser.event_parsers import (
+    SpiffBoundaryEventParser,
+    SpiffIntermediateCatchEventParser,
+    SpiffStartEventParser,
+)
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.spiff.parser.task_spec import UserTaskParser as SpiffUserTaskParser
+
+from .juel import is_juel
+from .timers import TIMER_CLASSES, TimerExpressionError, make_timer_definition, schedule_for
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 CAMUNDA = "camunda"
@@ -139,6 +150,42 @@ def _split_list(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
+# --- timers (both dialects) -----------------------------------------------
+
+PROBE_MOMENT = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+class EngineTimerParsing:
+    """Timer events become the engine's own definitions (``engine.timers``), which only fire
+    when the scheduler says so. Literal Camunda values are checked at deployment."""
+
+    timer_dialect = SPIFF
+
+    def parse_timer_event(self, event: Any) -> Any:
+        name = self.node.get("name", self.node.get("id"))
+        for kind in TIMER_CLASSES:
+            node = first(self.xpath(f".//bpmn:{kind}"))
+            if node is None:
+                continue
+            text = (node.text or "").strip()
+            if not text:
+                raise ValidationException(f"Timer '{name}' has an empty {kind}", node=self.node,
+                                          file_name=self.filename)
+            if self.timer_dialect == CAMUNDA and not is_juel(text):
+                try:
+                    schedule_for(kind, text, PROBE_MOMENT, timezone.utc)
+                except TimerExpressionError as exc:
+                    raise ValidationException(f"Timer '{name}': {exc}", node=self.node,
+                                              file_name=self.filename) from None
+            return make_timer_definition(kind, name, text, self.timer_dialect, self.get_event_description(event))
+        raise ValidationException(f"Timer '{name}' needs a timeDate, timeDuration or timeCycle", node=self.node,
+                                  file_name=self.filename)
+
+
+def _timer_parser(base: type, dialect: str) -> type:
+    return type(f"Timer{base.__name__}", (EngineTimerParsing, base), {"timer_dialect": dialect})
+
+
 # --- Camunda 7 dialect -----------------------------------------------------
 
 class CamundaLoopMixin:
@@ -220,11 +267,12 @@ class CamundaDialectParser(CamundaParser):
         full_tag("userTask"): (CamundaUserTaskMetaParser, CamundaParser.OVERRIDE_PARSER_CLASSES[full_tag("userTask")][1]),
         full_tag("serviceTask"): (CamundaExternalTaskParser, ExternalServiceTask),
         full_tag("sendTask"): (CamundaExternalTaskParser, ExternalServiceTask),
-        full_tag("startEvent"): (StartEventParser, StartEvent),
+        full_tag("startEvent"): (_timer_parser(StartEventParser, CAMUNDA), StartEvent),
         full_tag("endEvent"): (EndEventParser, EndEvent),
-        full_tag("intermediateCatchEvent"): (IntermediateCatchEventParser, IntermediateCatchEvent),
+        full_tag("intermediateCatchEvent"): (_timer_parser(IntermediateCatchEventParser, CAMUNDA),
+                                             IntermediateCatchEvent),
         full_tag("intermediateThrowEvent"): (IntermediateThrowEventParser, IntermediateThrowEvent),
-        full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
+        full_tag("boundaryEvent"): (_timer_parser(BoundaryEventParser, CAMUNDA), BoundaryEvent),
     }, CamundaLoopMixin)
 
 
@@ -266,6 +314,12 @@ class SpiffDialectParser(SpiffBpmnParser):
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (SpiffUserTaskMetaParser, SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("userTask")][1]),
         full_tag("serviceTask"): (SpiffExternalTaskParser, ExternalServiceTask),
+        full_tag("startEvent"): (_timer_parser(SpiffStartEventParser, SPIFF),
+                                 SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1]),
+        full_tag("intermediateCatchEvent"): (_timer_parser(SpiffIntermediateCatchEventParser, SPIFF),
+                                             SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("intermediateCatchEvent")][1]),
+        full_tag("boundaryEvent"): (_timer_parser(SpiffBoundaryEventParser, SPIFF),
+                                    SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("boundaryEvent")][1]),
     }, PARALLEL_MI_CLASS=SpiffLocalParallelMI, SEQUENTIAL_MI_CLASS=SpiffLocalSequentialMI)
 
 

@@ -1,12 +1,16 @@
 """Rewrite an instance's query tables from its workflow state.
 
-The workflow is the truth; user tasks, external tasks and message
-subscriptions are derived from it after every command, in the same
-transaction. Rows that still match a waiting task are kept (so claims, locks
-and retries survive); rows whose task moved on are deleted; new waits get rows.
+The workflow is the truth; user tasks, external tasks, message subscriptions
+and timers are derived from it after every command, in the same transaction.
+Because every command keeps rows and state in step, the waits seen when the
+instance was loaded are exactly the rows that exist: a command diffs the
+waits before and after and touches only what changed, without reading the
+rows back. Rows that still match a waiting task are left alone (so claims,
+locks and retries survive).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,11 +18,13 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from SpiffWorkflow.util.task import TaskState
 
+from .context import services
 from .external import new_external_task
 from .messages import message_definitions, new_subscriptions
-from .models import ExternalTask, Incident, MessageSubscription, UserTask
+from .models import ExternalTask, Incident, MessageSubscription, TaskCandidate, Timer, UserTask
 from .parser import ExternalServiceTask
 from .tasks import new_user_task
+from .timers import armed_schedule, event_kind, waiting_timer_tasks
 
 if TYPE_CHECKING:
     from .runtime import Loaded
@@ -26,49 +32,95 @@ if TYPE_CHECKING:
 ENDED = ("completed", "cancelled")
 
 
-def sync(session: so.Session, loaded: "Loaded", now: datetime) -> None:
-    instance = loaded.instance
-    fresh = instance in session.new
-    users, externals, waits = ({}, {}, {}) if instance.status in ENDED else _waiting(loaded.workflow)
-    suspended = instance.status == "suspended"
-    _sync_rows(session, UserTask, instance.id, users, fresh,
-               lambda t: new_user_task(loaded, t, now), suspended)
-    removed = _sync_rows(session, ExternalTask, instance.id, externals, fresh,
-                         lambda t: new_external_task(loaded, t, now), suspended)
-    _resolve_incidents(session, instance.id, removed, now, all_open=instance.status in ENDED)
-    _sync_subscriptions(session, loaded, waits, fresh, now)
+@dataclass
+class Waits:
+    """Task ids of everything an instance waits for; timers with their due time."""
+
+    users: dict[str, Any] = field(default_factory=dict)
+    externals: dict[str, Any] = field(default_factory=dict)
+    messages: dict[str, Any] = field(default_factory=dict)
+    timers: dict[str, Any] = field(default_factory=dict)
+    due: dict[str, datetime] = field(default_factory=dict)
 
 
-def _waiting(workflow: Any) -> tuple[dict, dict, dict]:
-    users, externals = {}, {}
+def waits_of(workflow: Any) -> Waits:
+    waits = Waits()
     for task in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED):
         spec = task.task_spec
         if task.state == TaskState.READY and spec.manual:
-            users[str(task.id)] = task
+            waits.users[str(task.id)] = task
         elif task.state == TaskState.STARTED and isinstance(spec, ExternalServiceTask):
-            externals[str(task.id)] = task
-    waits = {str(task.id): task for task in workflow.event_manager.tasks.values()
-             if task.state == TaskState.WAITING and any(message_definitions(task))}
-    return users, externals, waits
+            waits.externals[str(task.id)] = task
+    for task in workflow.event_manager.tasks.values():
+        if task.state == TaskState.WAITING and any(message_definitions(task)):
+            waits.messages[str(task.id)] = task
+    for task in waiting_timer_tasks(workflow):
+        schedule = armed_schedule(task)
+        if schedule is not None:
+            waits.timers[str(task.id)] = task
+            waits.due[str(task.id)] = schedule.due
+    return waits
 
 
-def _sync_rows(session: so.Session, model: Any, instance_id: str, wanted: dict[str, Any], fresh: bool,
-               build: Any, suspended: bool) -> list[str]:
-    existing = [] if fresh else list(session.scalars(sa.select(model).where(model.instance_id == instance_id)))
-    removed = []
-    for row in existing:
-        if row.id in wanted:
-            wanted = {k: v for k, v in wanted.items() if k != row.id}
-            if row.suspended != suspended:
+def sync(session: so.Session, loaded: "Loaded", now: datetime) -> None:
+    instance = loaded.instance
+    before = loaded.before or Waits()
+    after = Waits() if instance.status in ENDED else waits_of(loaded.workflow)
+    suspended = instance.status == "suspended"
+
+    _replace(session, UserTask, UserTask.id, before.users, after.users,
+             lambda t: new_user_task(loaded, t, now), suspended)
+    removed = _replace(session, ExternalTask, ExternalTask.id, before.externals, after.externals,
+                       lambda t: new_external_task(loaded, t, now), suspended)
+    _resolve_incidents(session, instance.id, removed, now, all_open=instance.status in ENDED)
+    _replace(session, MessageSubscription, MessageSubscription.task_id, before.messages, after.messages,
+             lambda t: new_subscriptions(loaded, t, now), suspended=None)
+    _replace(session, Timer, Timer.id, before.timers, after.timers,
+             lambda t: new_timer(loaded, t, after.due[str(t.id)], now), suspended)
+    _move_due_timers(session, before.due, after.due)
+    loaded.before = after
+
+
+def _replace(session: so.Session, model: Any, key: Any, before: dict[str, Any], after: dict[str, Any],
+             build: Any, suspended: bool | None) -> list[str]:
+    removed = [task_id for task_id in before if task_id not in after]
+    if removed:
+        if model is UserTask:  # through the ORM, so no stale candidate stays in the identity map
+            session.execute(sa.delete(TaskCandidate).where(TaskCandidate.task_id.in_(removed)))
+        session.execute(sa.delete(model).where(key.in_(removed)))
+    for task_id, task in after.items():
+        if task_id in before:
+            continue
+        rows = build(task)
+        for row in rows if isinstance(rows, list) else [rows]:
+            if suspended is not None:
                 row.suspended = suspended
-        else:
-            removed.append(row.id)
-            session.delete(row)
-    for task in wanted.values():
-        row = build(task)
-        row.suspended = suspended
-        session.add(row)
+            session.add(row)
     return removed
+
+
+def _move_due_timers(session: so.Session, before: dict[str, datetime], after: dict[str, datetime]) -> None:
+    """A cycle timer that fired stays the same task with a later due time (and its retries back)."""
+    retries = services(session).settings.timer_retries
+    for task_id, due in after.items():
+        if task_id in before and before[task_id] != due:
+            session.execute(sa.update(Timer).where(Timer.id == task_id)
+                            .values(due_at=due, retries=retries, last_error=None))
+
+
+def new_timer(loaded: "Loaded", task: Any, due: datetime, now: datetime) -> Timer:
+    instance = loaded.instance
+    spec = task.task_spec
+    definition = spec.event_definition
+    return Timer(id=str(task.id), instance_id=instance.id, definition_id=instance.definition_id,
+                 activity_id=spec.bpmn_id or spec.name, event_kind=event_kind(spec),
+                 description=(definition.expression or "")[:255], due_at=due, created_at=now)
+
+
+def set_suspended(session: so.Session, instance_id: str, suspended: bool) -> None:
+    """Suspending an instance hides its tasks from inboxes and workers and stops its timers."""
+    for model in (UserTask, ExternalTask, Timer):
+        session.execute(sa.update(model).where(model.instance_id == instance_id).values(suspended=suspended))
 
 
 def _resolve_incidents(session: so.Session, instance_id: str, removed_tasks: list[str], now: datetime,
@@ -79,19 +131,3 @@ def _resolve_incidents(session: so.Session, instance_id: str, removed_tasks: lis
     if not all_open:
         stmt = stmt.where(Incident.configuration.in_(removed_tasks))
     session.execute(stmt.values(resolved_at=now))
-
-
-def _sync_subscriptions(session: so.Session, loaded: "Loaded", waits: dict[str, Any], fresh: bool,
-                        now: datetime) -> None:
-    instance_id = loaded.instance.id
-    existing = [] if fresh else list(session.scalars(
-        sa.select(MessageSubscription).where(MessageSubscription.instance_id == instance_id)))
-    have = set()
-    for row in existing:
-        if row.task_id in waits:
-            have.add(row.task_id)
-        else:
-            session.delete(row)
-    for task_id, task in waits.items():
-        if task_id not in have:
-            session.add_all(new_subscriptions(loaded, task, now))

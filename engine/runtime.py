@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any, Iterable, Iterator
 
 import sqlalchemy as sa
@@ -28,6 +29,8 @@ from .deploy import latest_definition
 from .errors import BadUserRequest, Conflict, NotFound, ProcessFailure
 from .models import ProcessDefinition, ProcessInstance
 from .serializer import serializer_for
+from .projections import Waits, waits_of
+from .timers import TimerExpressionError, arm_waiting_timers, fire_start_timer
 
 RUNNING, SUSPENDED, COMPLETED, CANCELLED = "running", "suspended", "completed", "cancelled"
 
@@ -37,6 +40,8 @@ class Loaded:
     instance: ProcessInstance
     workflow: BpmnWorkflow
     definition: ProcessDefinition
+    #: what the instance waited for when loaded (None for a new one): the rows that exist
+    before: Waits | None = None
 
 
 def resolve_called_definitions(session: so.Session, root: ProcessDefinition) -> list[ProcessDefinition]:
@@ -95,6 +100,9 @@ def start_instance(session: so.Session, key: str | None = None, *, definition_id
     loaded = Loaded(instance, workflow, definition)
     if start_message:
         _catch_start_message(workflow, start_message, variables or {})
+    else:
+        run_engine(workflow)
+        fire_start_timer(workflow)
     advance(session, loaded, actor, "start", {"definitionId": definition.id, "businessKey": business_key,
                                               "variables": sorted((variables or {}).keys())})
     return instance
@@ -124,7 +132,7 @@ def load(session: so.Session, instance_id: str) -> Loaded:
     spec, subprocess_specs = _bundle(session, definition, instance.called_definition_ids or [])
     workflow = serializer_for(definition.dialect).loads(instance.state, spec, subprocess_specs)
     workflow.script_engine = services(session).script_engine
-    return Loaded(instance, workflow, definition)
+    return Loaded(instance, workflow, definition, before=waits_of(workflow))
 
 
 def load_running(session: so.Session, instance_id: str) -> Loaded:
@@ -151,6 +159,17 @@ def run_engine(workflow: BpmnWorkflow) -> None:
         raise ProcessFailure(f"Process failed: {exc.__class__.__name__}: {exc}") from exc
 
 
+def arm_timers(workflow: BpmnWorkflow, now: datetime, tz: tzinfo) -> None:
+    """Timers that started waiting in this command get their due time; a bad expression fails
+    the command like a failing script would."""
+    try:
+        arm_waiting_timers(workflow, now, tz)
+    except TimerExpressionError as exc:
+        raise ProcessFailure(f"Process failed: {exc}") from exc
+    except SpiffWorkflowException as exc:
+        raise ProcessFailure(_describe_failure(exc)) from exc
+
+
 def _describe_failure(exc: SpiffWorkflowException) -> str:
     task = getattr(exc, "task", None) or getattr(exc, "task_spec", None)
     spec = getattr(task, "task_spec", task)
@@ -167,9 +186,11 @@ def advance(session: so.Session, loaded: Loaded, actor: str | None, action: str,
             details: dict[str, Any] | None = None) -> None:
     """Run engine steps, save the state and projections, audit — then flush to surface conflicts."""
     workflow, instance = loaded.workflow, loaded.instance
+    svc = services(session)
+    now = svc.clock.now()
     run_engine(workflow)
+    arm_timers(workflow, now, svc.tz)
     with conflicts_refused():
-        now = services(session).clock.now()
         instance.state = serializer_for(loaded.definition.dialect).dumps(workflow)
         if workflow.completed and instance.status == RUNNING:
             instance.status = COMPLETED
@@ -255,6 +276,7 @@ def set_suspended(session: so.Session, instance_id: str, suspended: bool, *, act
         return
     instance.status = target
     save(session, loaded, actor, "suspend" if suspended else "resume", {"reason": reason})
+    projections.set_suspended(session, instance.id, suspended)
 
 
 def instances_query(**filters: Any) -> sa.Select:

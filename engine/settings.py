@@ -43,6 +43,21 @@ class Settings:
     #: ONEWINDOW_SPEC_CACHE_SIZE — parsed process specs kept in memory per process.
     spec_cache_size: int = 256
 
+    #: ONEWINDOW_TIMEZONE — the center's time zone: local dates, office hours, timer dates without offset.
+    timezone: str = "Asia/Shanghai"
+    #: ONEWINDOW_OFFICE_CLOSES_AT — HH:MM; a deadline day ends then (end of a working day).
+    office_closes_at: str = "17:00"
+    #: ONEWINDOW_WARNING_WORKING_DAYS — a case turns yellow with less than this many working days left.
+    warning_working_days: int = 1
+    #: ONEWINDOW_SCHEDULER_INTERVAL — seconds between two rounds of a scheduler looking for due timers.
+    scheduler_interval: float = 1.0
+    #: ONEWINDOW_SCHEDULER_BATCH — due timers one scheduler claims per transaction.
+    scheduler_batch: int = 50
+    #: ONEWINDOW_TIMER_RETRIES — attempts for a timer whose firing fails before an incident is raised.
+    timer_retries: int = 3
+    #: ONEWINDOW_TIMER_RETRY_DELAY — seconds before a failed timer firing is tried again.
+    timer_retry_delay: float = 60.0
+
     _ENV_NAMES = {
         "database_url": ("ONEWINDOW_DATABASE_URL", "DATABASE_URL"),
     }

@@ -1,0 +1,290 @@
+"""BPMN timer events: due times from the engine's clock, kept in the timer table, fired on command.
+
+SpiffWorkflow's own timer definitions compare against ``datetime.now()``
+whenever a workflow is refreshed, so a timer would fire as a side effect of
+any command and tests would have to sleep. Ours never look at a clock: the
+engine *arms* a waiting timer (evaluates its expression once, against the
+injected clock, and stores the due time in the task), the projection writes
+a ``timer`` row, and only the scheduler *fires* it, in one transaction with
+the row's deletion, so each timer fires exactly once.
+
+Expressions: Camunda models write plain ISO 8601 text (``PT10M``,
+``2026-10-08T09:00``, ``R3/PT10M``), a 5-field cron line for cycles
+(``0 9 * * 1-5``), or JUEL (``${dueDate}``); SpiffWorkflow models write
+Python expressions (``"PT10M"``, ``add_working_days(received, 5)``). A value
+may be ISO text, a datetime, a date or a timedelta.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any, Iterator
+
+from apscheduler.triggers.cron import CronTrigger
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.util.task import TaskState
+
+from .juel import is_juel
+
+#: internal-data key of an armed timer: {"due": iso, "remaining": int, "period": seconds, "cron": str}
+ARMED = "onewindow_timer"
+#: internal-data flag the scheduler sets to make a cycle timer produce one more token
+CYCLE_FIRE = "onewindow_cycle_fire"
+UNBOUNDED = -1
+
+
+class TimerExpressionError(ValueError):
+    """A timer expression whose value is not a date, a duration or a cycle; says which and why."""
+
+
+# --- event definitions ---------------------------------------------------
+
+class EngineTimer:
+    """Fired only when the engine says so; arming happens in ``arm_waiting_timers``."""
+
+    dialect: str = "spiff"
+
+    def has_fired(self, my_task: Any) -> bool:
+        return bool(my_task._get_internal_data("event_fired", False))
+
+
+class DateTimer(EngineTimer, TimeDateEventDefinition):
+    pass
+
+
+class DurationTimer(EngineTimer, DurationTimerEventDefinition):
+    pass
+
+
+class CycleTimer(EngineTimer, CycleTimerEventDefinition):
+    """Each firing produces one token on the outgoing flow; the event itself keeps waiting
+    (a non-interrupting boundary cycle ends with its activity)."""
+
+    def cycle_complete(self, my_task: Any) -> bool:
+        return bool(my_task.internal_data.pop(CYCLE_FIRE, False))
+
+
+TIMER_CLASSES = {"timeDate": DateTimer, "timeDuration": DurationTimer, "timeCycle": CycleTimer}
+
+
+def make_timer_definition(kind: str, name: str, expression: str, dialect: str, description: str | None) -> Any:
+    definition = TIMER_CLASSES[kind](name, expression, description=description)
+    definition.dialect = dialect
+    return definition
+
+
+# --- schedules -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a timer is next due and, for cycles, how the one after is found."""
+
+    due: datetime
+    remaining: int = 0  # firings left after this one; UNBOUNDED for endless cycles
+    period: timedelta | None = None
+    cron: str | None = None
+
+    def following(self, tz: tzinfo) -> "Schedule | None":
+        if self.remaining == 0:
+            return None
+        remaining = self.remaining - 1 if self.remaining > 0 else UNBOUNDED
+        if self.cron:
+            return Schedule(next_cron_time(self.cron, self.due, tz), remaining, cron=self.cron)
+        assert self.period is not None
+        return Schedule(self.due + self.period, remaining, self.period)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"due": self.due.isoformat(), "remaining": self.remaining,
+                "period": self.period.total_seconds() if self.period else None, "cron": self.cron}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Schedule":
+        period = data.get("period")
+        return cls(datetime.fromisoformat(data["due"]), data.get("remaining", 0),
+                   timedelta(seconds=period) if period else None, data.get("cron"))
+
+
+def schedule_for(kind: str, value: Any, now: datetime, tz: tzinfo) -> Schedule:
+    """The first due time of a timer whose expression evaluated to ``value`` at ``now``."""
+    if kind == "timeDate":
+        return Schedule(_as_moment(value, tz))
+    if kind == "timeDuration":
+        return Schedule(now + _as_duration(value, now))
+    return _cycle(value, now, tz)
+
+
+def _as_moment(value: Any, tz: tzinfo) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time(0, 0))
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise TimerExpressionError(f"'{value}' is not an ISO 8601 date-time (e.g. 2026-10-08T09:00:00+08:00)") from None
+    else:
+        raise TimerExpressionError(f"a timeDate must be a date-time, got {type(value).__name__} {value!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(timezone.utc)
+
+
+def _as_duration(value: Any, start: datetime) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str) or not value.strip().upper().startswith("P"):
+        raise TimerExpressionError(f"a timeDuration must be an ISO 8601 duration such as PT10M or P5D, got {value!r}")
+    try:
+        parsed = TimerEventDefinition.parse_iso_duration(value.strip().upper())
+    except Exception:
+        raise TimerExpressionError(f"'{value}' is not an ISO 8601 duration (e.g. PT10M, P5D, P1DT12H)") from None
+    return TimerEventDefinition.get_timedelta_from_start(parsed, start)
+
+
+_REPEAT = re.compile(r"^R(\d*)$", re.IGNORECASE)
+
+
+def _cycle(value: Any, now: datetime, tz: tzinfo) -> Schedule:
+    if not isinstance(value, str) or not value.strip():
+        raise TimerExpressionError(f"a timeCycle must be text such as R3/PT10M or a cron line, got {value!r}")
+    text = value.strip()
+    parts = text.split("/")
+    repeat = _REPEAT.match(parts[0])
+    if repeat is None:
+        return _cron(text, now, tz)
+    count = int(repeat.group(1)) if repeat.group(1) else UNBOUNDED
+    if count == 0:
+        raise TimerExpressionError(f"'{text}' repeats zero times")
+    if len(parts) == 2:
+        period = _as_duration(parts[1], now)
+        first = now + period
+    elif len(parts) == 3:
+        first = _as_moment(parts[1], tz)
+        period = _as_duration(parts[2], first)
+    else:
+        raise TimerExpressionError(f"'{text}' is not a cycle: use R[n]/duration or R[n]/start/duration")
+    if period <= timedelta(0):
+        raise TimerExpressionError(f"'{text}' has an empty period")
+    return Schedule(first, count - 1 if count > 0 else UNBOUNDED, period)
+
+
+def _cron(text: str, now: datetime, tz: tzinfo) -> Schedule:
+    next_time = next_cron_time(text, now, tz)
+    return Schedule(next_time, UNBOUNDED, cron=text)
+
+
+def next_cron_time(text: str, after: datetime, tz: tzinfo) -> datetime:
+    """Next firing of a 5-field crontab line (minute hour day month weekday) in the center's zone."""
+    try:
+        trigger = CronTrigger.from_crontab(text, timezone=tz)
+    except ValueError as exc:
+        raise TimerExpressionError(
+            f"'{text}' is neither an ISO 8601 cycle (R3/PT10M) nor a 5-field cron line (0 9 * * 1-5): {exc}"
+        ) from None
+    moment = trigger.get_next_fire_time(None, after + timedelta(seconds=1))
+    if moment is None:
+        raise TimerExpressionError(f"cron line '{text}' never fires again")
+    return moment.astimezone(timezone.utc)
+
+
+# --- arming and firing ---------------------------------------------------
+
+def timer_definition(task: Any) -> EngineTimer | None:
+    definition = getattr(task.task_spec, "event_definition", None)
+    return definition if isinstance(definition, EngineTimer) else None
+
+
+def timer_kind(definition: Any) -> str:
+    for kind, cls in TIMER_CLASSES.items():
+        if isinstance(definition, cls):
+            return kind
+    raise TypeError(f"not an engine timer: {definition!r}")
+
+
+def evaluate_expression(task: Any, definition: EngineTimer) -> Any:
+    """Camunda text is literal unless it is JUEL; SpiffWorkflow text is always a Python expression."""
+    expression = definition.expression
+    if definition.dialect == "camunda" and not is_juel(expression):
+        return (expression or "").strip()
+    return task.workflow.script_engine.evaluate(task, expression)
+
+
+def waiting_timer_tasks(workflow: Any) -> Iterator[Any]:
+    for task in list(workflow.event_manager.tasks.values()):
+        if task.state == TaskState.WAITING and timer_definition(task) is not None:
+            yield task
+
+
+def arm_waiting_timers(workflow: Any, now: datetime, tz: tzinfo) -> None:
+    """Give every newly waiting timer its schedule, computed once from ``now``."""
+    for task in waiting_timer_tasks(workflow):
+        if ARMED not in task.internal_data:
+            definition = timer_definition(task)
+            value = evaluate_expression(task, definition)
+            try:
+                schedule = schedule_for(timer_kind(definition), value, now, tz)
+            except TimerExpressionError as exc:
+                raise TimerExpressionError(
+                    f"Timer '{task.task_spec.bpmn_name or task.task_spec.bpmn_id}': {exc}") from None
+            task.internal_data[ARMED] = schedule.to_dict()
+
+
+def armed_schedule(task: Any) -> Schedule | None:
+    data = task.internal_data.get(ARMED)
+    if not data or data.get("due") is None:
+        return None
+    return Schedule.from_dict(data)
+
+
+def fire(task: Any, tz: tzinfo) -> None:
+    """Let a waiting timer event go: a date or duration completes the event; a cycle sends
+    one token on and re-arms for its next due time (or stops after the last)."""
+    definition = timer_definition(task)
+    if isinstance(definition, CycleTimer) and not _is_start_event(task):
+        schedule = armed_schedule(task)
+        following = schedule.following(tz) if schedule else None
+        task.internal_data[ARMED] = following.to_dict() if following else {"due": None}
+        task.internal_data[CYCLE_FIRE] = True
+    else:
+        task._set_internal_data(event_fired=True)
+    task.task_spec._update(task)
+
+
+def _is_start_event(task: Any) -> bool:
+    return isinstance(task.task_spec, StartEvent)
+
+
+def event_kind(task_spec: Any) -> str:
+    if isinstance(task_spec, BoundaryEvent):
+        return "boundary"
+    if isinstance(task_spec, StartEvent):
+        return "start"
+    return "intermediate"
+
+
+def fire_start_timer(workflow: Any) -> bool:
+    """A new instance of a process with a timer start event: the timer has just fired (that
+    is why the instance exists, or a person started it by hand), so let the start event go."""
+    for task in waiting_timer_tasks(workflow):
+        if _is_start_event(task) and task.workflow is workflow:
+            task._set_internal_data(event_fired=True)
+            task.task_spec._update(task)
+            return True
+    return False
+
+
+def refuses_multiple(definition: Any) -> bool:
+    """A multiple event mixing a timer with other triggers is not supported (SpiffWorkflow
+    would compare it against the wall clock); deployment refuses it."""
+    return isinstance(definition, MultipleEventDefinition) and any(
+        isinstance(d, TimerEventDefinition) for d in definition.event_definitions)
