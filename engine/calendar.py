@@ -331,6 +331,11 @@ class WorkingCalendar:
         self._tz = tz
         self._years: dict[int, _Year] = {}
 
+    @property
+    def tz(self) -> ZoneInfo:
+        """The zone whose local dates are counted."""
+        return self._tz
+
     # -- single days
 
     def is_workday(self, day: date) -> bool:
@@ -390,8 +395,8 @@ class WorkingCalendar:
     def working_days_between(self, start: date | datetime, end: date | datetime) -> int:
         """Working days ``d`` with ``start < d <= end``; mirrored (negative) when end < start.
 
-        The half-open count matches art. 201, so ``add_working_days(s, n).day``
-        is always ``n`` working days after ``s``.
+        The half-open count matches art. 201, so for ``n >= 1``
+        ``add_working_days(s, n).day`` is always ``n`` working days after ``s``.
         """
         first, last = self._local_date(start), self._local_date(end)
         if last < first:
@@ -480,7 +485,7 @@ def _chinese_calendar_arrangement(year: int) -> YearArrangement:
 
 def _chinese_name(english: str) -> str:
     try:
-        return chinese_calendar.Holiday(english).chinese
+        return str(chinese_calendar.Holiday(english).chinese)
     except ValueError:
         return english
 

@@ -22,8 +22,8 @@ class Services:
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
     specs: SpecCache = field(default_factory=SpecCache)
-    #: SpiffWorkflow script engine with the restricted environment (engine.expressions)
-    script_engine: Any = None
+    #: this node's working-day calendar, rebuilt when the stored revision moves (engine.workdays)
+    calendars: Any = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -31,10 +31,10 @@ class Services:
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> "Services":
-        from .expressions import make_script_engine
+        from .workdays import CalendarCache
 
         return cls(settings=settings, clock=clock or SystemClock(), specs=SpecCache(settings.spec_cache_size),
-                   script_engine=make_script_engine(settings.script_time_limit))
+                   calendars=CalendarCache())
 
 
 def services(session: so.Session) -> Services:

@@ -19,12 +19,15 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.util import DEFAULT_NSMAP
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
 from . import audit
 from .context import services
 from .errors import DeploymentError
 from .models import Deployment, MessageSubscription, ProcessDefinition
 from .parser import detect_dialect, hardened_xml_parser, make_parser
+from .scheduler import StartTimer, replace_start_timers
+from .timers import EngineTimer, TimerExpressionError
 
 BPMN_NS = DEFAULT_NSMAP["bpmn"]
 NS = {"bpmn": BPMN_NS}
@@ -53,6 +56,7 @@ class ParsedProcess:
     name: str | None
     called_keys: list[str]
     message_starts: list[str]
+    start_timers: list[StartTimer] = field(default_factory=list)
 
 
 @dataclass
@@ -127,7 +131,7 @@ def parse_processes(tree: etree._ElementTree, resource: str) -> tuple[str, list[
     for process in processes:
         key = process.get("id")
         try:
-            parser.get_spec(key)
+            spec = parser.get_spec(key)
         except Exception as exc:
             _raise_parse_error(exc, resource, key)
         parsed.append(ParsedProcess(
@@ -136,6 +140,7 @@ def parse_processes(tree: etree._ElementTree, resource: str) -> tuple[str, list[
             called_keys=sorted({c.get("calledElement") for c in process.iter(f"{{{BPMN_NS}}}callActivity")
                                 if c.get("calledElement")}),
             message_starts=_message_start_names(root, process),
+            start_timers=_start_timers(spec),
         ))
     return dialect, parsed
 
@@ -161,6 +166,12 @@ def _message_start_names(root: etree._Element, process: etree._Element) -> list[
         if message is not None and message.get("name"):
             names.append(message.get("name"))
     return names
+
+
+def _start_timers(spec: Any) -> list[StartTimer]:
+    return [StartTimer(task_spec.bpmn_id, task_spec.event_definition) for task_spec in spec.task_specs.values()
+            if isinstance(task_spec, StartEvent) and isinstance(getattr(task_spec, "event_definition", None),
+                                                               EngineTimer)]
 
 
 def latest_definition(session: so.Session, key: str) -> ProcessDefinition | None:
@@ -224,10 +235,22 @@ def _write_deployment(session: so.Session, checked: list, name: str | None, sour
         session.flush()
         session.add_all(result.new_definitions)
         session.flush()
+        _replace_start_timers(session, checked, result.new_definitions, now)
         result.deployment = deployment
         audit.record(session, "deploy", actor=actor, entity_id=deployment.id, details={
             "name": name, "definitions": [d.id for d in result.new_definitions]})
     return result
+
+
+def _replace_start_timers(session: so.Session, checked: list, definitions: list[ProcessDefinition],
+                          now: Any) -> None:
+    by_key = {process.key: process for *_rest, processes in checked for process in processes}
+    for definition in definitions:
+        try:
+            replace_start_timers(session, definition, by_key[definition.key].start_timers, now)
+        except TimerExpressionError as exc:
+            problem = Problem(definition.resource_name, str(exc))
+            raise DeploymentError(f"Deployment rejected: {problem}", [problem.as_dict()]) from None
 
 
 def _replace_start_subscriptions(session: so.Session, definition: ProcessDefinition,

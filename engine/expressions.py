@@ -125,9 +125,11 @@ class _Deadline:
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """SpiffWorkflow environment: JUEL for ``${...}``, restricted Python otherwise."""
 
-    def __init__(self, time_limit: float = 2.0, extra_globals: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, time_limit: float = 2.0, extra_globals: Mapping[str, Any] | None = None,
+                 juel_functions: Mapping[str, Any] | None = None) -> None:
         super().__init__(dict(extra_globals or {}))
         self.time_limit = time_limit
+        self.juel_functions = dict(juel_functions or {})
 
     def _globals(self, context: Mapping[str, Any], external: Mapping[str, Any] | None) -> dict[str, Any]:
         names = base_globals()
@@ -139,7 +141,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
         if is_juel(expression):
             try:
-                return evaluate_juel(expression, {**self.globals, **(external_context or {}), **context})
+                return evaluate_juel(expression, {**self.globals, **(external_context or {}), **context},
+                                     self.juel_functions)
             except JuelError as exc:
                 raise ExpressionError(str(exc)) from None
         code = _compile(expression.strip(), "eval")
@@ -175,6 +178,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         raise NotImplementedError("Service tasks are external tasks in onewindow: a worker completes them")
 
 
-def make_script_engine(time_limit: float = 2.0, extra_globals: Mapping[str, Any] | None = None) -> PythonScriptEngine:
+def make_script_engine(time_limit: float = 2.0, extra_globals: Mapping[str, Any] | None = None,
+                       juel_functions: Mapping[str, Any] | None = None) -> PythonScriptEngine:
     """The script engine every workflow gets (set again after each deserialization)."""
-    return PythonScriptEngine(environment=RestrictedEnvironment(time_limit, extra_globals))
+    return PythonScriptEngine(environment=RestrictedEnvironment(time_limit, extra_globals, juel_functions))

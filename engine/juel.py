@@ -31,14 +31,17 @@ def is_juel(expression: str) -> bool:
     return isinstance(expression, str) and ("${" in expression or "#{" in expression)
 
 
-def evaluate_juel(expression: str, variables: Mapping[str, Any]) -> Any:
-    """``${x}`` alone gives x's value; text with embedded ``${}`` parts gives a string."""
+def evaluate_juel(expression: str, variables: Mapping[str, Any],
+                  functions: Mapping[str, Callable[..., Any]] | None = None) -> Any:
+    """``${x}`` alone gives x's value; text with embedded ``${}`` parts gives a string.
+    ``functions`` are the top-level functions a model may call (``${addWorkingDays(d, 5)}``)."""
+    functions = functions or {}
     parts = _split_template(expression)
     if len(parts) == 1 and parts[0][0] == "expr" and expression.strip() == parts[0][2]:
-        return _evaluate(parts[0][1], variables, expression)
+        return _evaluate(parts[0][1], variables, expression, functions)
     out = []
     for kind, value, _raw in parts:
-        result = _evaluate(value, variables, expression) if kind == "expr" else value
+        result = _evaluate(value, variables, expression, functions) if kind == "expr" else value
         out.append("" if result is None else _to_text(result))
     return "".join(out)
 
@@ -178,7 +181,7 @@ class _Parser:
         if kind == "name":
             self.position += 1
             if self.accept("op", "("):
-                raise self.fail(f"function '{value}()' is not available")
+                return ("function", value, self.arguments())
             return ("var", value)
         if self.accept("op", "("):
             inner = self.ternary()
@@ -212,8 +215,9 @@ class _Parser:
             self.take("op", ",")
 
 
-def _evaluate(body: str, variables: Mapping[str, Any], source: str) -> Any:
-    return _Evaluator(variables, source).run(_Parser(body, source).parse())
+def _evaluate(body: str, variables: Mapping[str, Any], source: str,
+              functions: Mapping[str, Callable[..., Any]]) -> Any:
+    return _Evaluator(variables, source, functions).run(_Parser(body, source).parse())
 
 
 class _Execution:
@@ -237,12 +241,25 @@ METHODS: dict[str, Callable[..., Any]] = {
 
 
 class _Evaluator:
-    def __init__(self, variables: Mapping[str, Any], source: str) -> None:
+    def __init__(self, variables: Mapping[str, Any], source: str,
+                 functions: Mapping[str, Callable[..., Any]]) -> None:
         self.variables = variables
         self.source = source
+        self.functions = functions
 
     def fail(self, what: str) -> JuelError:
         return JuelError(f"Cannot evaluate '{self.source}': {what}")
+
+    def _function(self, name: str, args: list[tuple]) -> Any:
+        function = self.functions.get(name)
+        if function is None:
+            available = ", ".join(sorted(self.functions)) or "none"
+            raise self.fail(f"function '{name}()' is not available (available: {available})")
+        values = [self.run(a) for a in args]
+        try:
+            return function(*values)
+        except (TypeError, ValueError) as exc:
+            raise self.fail(f"{name}() failed: {exc}") from None
 
     def run(self, node: tuple) -> Any:
         return getattr(self, "_" + node[0])(*node[1:])

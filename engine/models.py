@@ -336,6 +336,10 @@ class CaseClock(Base):
     supplement_requested_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
     legal_limit_days: so.Mapped[Optional[int]]
     promised_limit_days: so.Mapped[Optional[int]]
+    #: the item (or a local rule) lets a site survey stop the clock
+    site_survey_suspends: so.Mapped[bool] = so.mapped_column(default=False)
+    #: joint or centralized handling (45 working days, one extension of 15)
+    joint_handling: so.Mapped[bool] = so.mapped_column(default=False)
     extension_days: so.Mapped[int] = so.mapped_column(default=0)
     extended_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
     extended_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))

@@ -23,13 +23,14 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, projections
+from . import audit, caseclock, projections
 from .context import services
 from .deploy import latest_definition
 from .errors import BadUserRequest, Conflict, NotFound, ProcessFailure
 from .models import ProcessDefinition, ProcessInstance
 from .serializer import serializer_for
 from .projections import Waits, waits_of
+from .workdays import script_engine_for
 from .timers import TimerExpressionError, arm_waiting_timers, fire_start_timer
 
 RUNNING, SUSPENDED, COMPLETED, CANCELLED = "running", "suspended", "completed", "cancelled"
@@ -86,7 +87,7 @@ def start_instance(session: so.Session, key: str | None = None, *, definition_id
     called = resolve_called_definitions(session, definition)
     spec, subprocess_specs = _bundle(session, definition, [d.id for d in called])
     svc = services(session)
-    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=svc.script_engine)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine_for(session))
     start = workflow.get_next_task(state=TaskState.READY)
     if start is not None and variables:
         start.data.update(variables)
@@ -105,6 +106,9 @@ def start_instance(session: so.Session, key: str | None = None, *, definition_id
         fire_start_timer(workflow)
     advance(session, loaded, actor, "start", {"definitionId": definition.id, "businessKey": business_key,
                                               "variables": sorted((variables or {}).keys())})
+    caseclock.open_clock(session, instance, variables or {}, actor)
+    if instance.status == COMPLETED:
+        caseclock.close_clock(session, instance.id, actor)
     return instance
 
 
@@ -131,7 +135,7 @@ def load(session: so.Session, instance_id: str) -> Loaded:
     definition = session.get(ProcessDefinition, instance.definition_id)
     spec, subprocess_specs = _bundle(session, definition, instance.called_definition_ids or [])
     workflow = serializer_for(definition.dialect).loads(instance.state, spec, subprocess_specs)
-    workflow.script_engine = services(session).script_engine
+    workflow.script_engine = script_engine_for(session)
     return Loaded(instance, workflow, definition, before=waits_of(workflow))
 
 
@@ -186,6 +190,7 @@ def advance(session: so.Session, loaded: Loaded, actor: str | None, action: str,
             details: dict[str, Any] | None = None) -> None:
     """Run engine steps, save the state and projections, audit — then flush to surface conflicts."""
     workflow, instance = loaded.workflow, loaded.instance
+    fresh = loaded.before is None
     svc = services(session)
     now = svc.clock.now()
     run_engine(workflow)
@@ -199,6 +204,8 @@ def advance(session: so.Session, loaded: Loaded, actor: str | None, action: str,
         audit.record(session, action, actor=actor, instance_id=instance.id, details=details)
         if instance.status == COMPLETED and instance.ended_at == now:
             audit.record(session, "instance-completed", actor=actor, instance_id=instance.id)
+            if not fresh:
+                caseclock.close_clock(session, instance.id, actor)
         session.flush()
 
 
@@ -262,6 +269,7 @@ def cancel_instance(session: so.Session, instance_id: str, *, actor: str | None,
     loaded.instance.ended_at = services(session).clock.now()
     loaded.instance.end_reason = reason
     save(session, loaded, actor, "cancel", {"reason": reason})
+    caseclock.close_clock(session, instance_id, actor)
 
 
 def set_suspended(session: so.Session, instance_id: str, suspended: bool, *, actor: str | None,

@@ -219,6 +219,17 @@ def evaluate_expression(task: Any, definition: EngineTimer) -> Any:
     return task.workflow.script_engine.evaluate(task, expression)
 
 
+def evaluate_standalone(definition: EngineTimer, script_engine: Any) -> Any:
+    """A timer start event's value, at deployment: there is no instance, hence no variables."""
+    expression = definition.expression
+    if definition.dialect == "camunda" and not is_juel(expression):
+        return (expression or "").strip()
+    try:
+        return script_engine.environment.evaluate(expression, {})
+    except Exception as exc:
+        raise TimerExpressionError(f"start timer '{definition.name}': {exc}") from None
+
+
 def waiting_timer_tasks(workflow: Any) -> Iterator[Any]:
     for task in list(workflow.event_manager.tasks.values()):
         if task.state == TaskState.WAITING and timer_definition(task) is not None:

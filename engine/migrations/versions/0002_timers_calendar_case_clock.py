@@ -48,6 +48,8 @@ def upgrade() -> None:
     sa.Column('supplement_requested_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('legal_limit_days', sa.Integer(), nullable=True),
     sa.Column('promised_limit_days', sa.Integer(), nullable=True),
+    sa.Column('site_survey_suspends', sa.Boolean(), nullable=False),
+    sa.Column('joint_handling', sa.Boolean(), nullable=False),
     sa.Column('extension_days', sa.Integer(), nullable=False),
     sa.Column('extended_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('extended_by', sa.String(length=100), nullable=True),
