@@ -8,7 +8,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
-from engine import deploy, identity, migrate
+from engine import caseclock, deploy, identity, migrate, workdays
+from engine.errors import EngineError
+from engine.scheduler import TimerScheduler
 
 
 def _create_app() -> Flask:
@@ -24,7 +26,8 @@ def _state():
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_group, deploy_command, user_group, token_group, serve_command, demo_command):
+    for command in (db_group, deploy_command, user_group, token_group, serve_command, demo_command,
+                    scheduler_command, calendar_group):
         app.cli.add_command(command)
 
 
@@ -112,7 +115,66 @@ def demo_command(ctx: click.Context, port: int) -> None:
         result = deploy.deploy_directory(session, _state().services.settings.processes_dir, actor="demo")
         created = seed(session)
     click.echo(f"deployed {len(result.new_definitions)} new definition(s); seeded {created} user(s)")
-    ctx.invoke(serve_command, port=port)
+    scheduler = make_scheduler()
+    scheduler.start()
+    click.echo("scheduler running in this process (timers, case clocks)")
+    try:
+        ctx.invoke(serve_command, port=port)
+    finally:
+        scheduler.shutdown()
 
 
-main = FlaskGroup(create_app=_create_app, name="onewindow", help="onewindow: BPMN engine for the service center.")
+def make_scheduler(blocking: bool = False) -> TimerScheduler:
+    """Timers and case clocks on one APScheduler interval; safe to run on many nodes at once."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    state = _state()
+    factory = state.sessions
+    settings = state.services.settings
+    return TimerScheduler(factory, settings.scheduler_interval,
+                          scheduler=BlockingScheduler(timezone="UTC") if blocking else None,
+                          extra_jobs=[lambda: caseclock.check_due(factory)])
+
+
+@click.command("scheduler", help="Fire due timers and move case clocks; run as many as you like against PostgreSQL.")
+def scheduler_command() -> None:
+    click.echo("onewindow scheduler running (Ctrl-C stops)")
+    try:
+        make_scheduler(blocking=True).start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+@click.group("calendar", help="The working-day calendar: official year arrangements and local rules.")
+def calendar_group() -> None:
+    pass
+
+
+@calendar_group.command("load-year", help="Load a year's official holiday arrangement (JSON file).")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def calendar_load_year(path: Path) -> None:
+    with _state().sessions.begin() as session:
+        arrangement = workdays.load_year(session, path.read_text(encoding="utf-8"), actor="cli")
+    click.echo(f"loaded {arrangement.year}: {len(arrangement.holidays)} holiday(s), "
+               f"{len(arrangement.workdays)} make-up workday(s); estimated deadlines recomputed")
+
+
+@calendar_group.command("load-rules", help="Load local rules: a JSON list of {day, workday, note}.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def calendar_load_rules(path: Path) -> None:
+    with _state().sessions.begin() as session:
+        count = workdays.load_rules_file(session, path.read_text(encoding="utf-8"), actor="cli")
+    click.echo(f"loaded {count} local rule(s)")
+
+
+class OnewindowGroup(FlaskGroup):
+    """Engine errors are the user's input problems: print their message, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except EngineError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+main = OnewindowGroup(create_app=_create_app, name="onewindow", help="onewindow: BPMN engine for the service center.")

@@ -378,9 +378,9 @@ def recompute_open(session: so.Session, actor: str | None, since: date) -> int:
 def _recount(session: so.Session, clocks: list[CaseClock], actor: str | None) -> int:
     calendar = current_calendar(session)
     for clock in clocks:
-        before = (clock.legal_deadline_at, clock.promised_deadline_at)
+        before = (clock.legal_deadline_at, clock.promised_deadline_at, clock.estimated)
         refresh(session, clock, calendar, actor)
-        if before != (clock.legal_deadline_at, clock.promised_deadline_at):
+        if before != (clock.legal_deadline_at, clock.promised_deadline_at, clock.estimated):
             audit.record(session, "clock-recomputed", actor=actor, instance_id=clock.instance_id, details={
                 "legalDeadline": _iso(clock.legal_deadline_at), "promisedDeadline": _iso(clock.promised_deadline_at),
                 "estimated": clock.estimated})

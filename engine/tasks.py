@@ -66,11 +66,12 @@ def _names(task: Any, values: Iterable[str]) -> list[str]:
 
 
 def _date(task: Any, value: str | None, now: datetime) -> datetime | None:
-    """Due and follow-up dates: an ISO date/time, an ISO duration from now, or an expression."""
+    """Due and follow-up dates: an ISO date/time, an ISO duration from now, or an expression
+    (JUEL in Camunda models, Python in SpiffWorkflow models, e.g. ``end_of_working_day(...)``)."""
     if not value:
         return None
     result: Any = value
-    if _is_expression(value):
+    if _is_expression(value) or not _looks_literal(value):
         result = task.workflow.script_engine.evaluate(task, value)
     if isinstance(result, datetime):
         return as_utc(result)
@@ -83,6 +84,11 @@ def _date(task: Any, value: str | None, now: datetime) -> datetime | None:
         except ValueError:
             pass
     raise InvalidInput(f"Due date '{value}' of task '{task.task_spec.bpmn_id}' is not a date or duration")
+
+
+def _looks_literal(value: str) -> bool:
+    text = value.strip()
+    return bool(re.fullmatch(r"P[0-9WDTHMS.]*|\d{4}-\d{2}-\d{2}[0-9T:.+\-Z ]*", text))
 
 
 def parse_duration(text: str) -> timedelta:

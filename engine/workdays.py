@@ -68,8 +68,11 @@ def close_time(text: str) -> time:
 
 
 def _changed(session: so.Session) -> None:
-    session.execute(sa.update(CalendarRevision).where(CalendarRevision.id == 1)
-                    .values(revision=CalendarRevision.revision + 1))
+    moved = session.execute(sa.update(CalendarRevision).where(CalendarRevision.id == 1)
+                            .values(revision=CalendarRevision.revision + 1))
+    if moved.rowcount == 0:  # the migration seeds the row; a wiped table must not freeze every cache
+        session.add(CalendarRevision(id=1, revision=1))
+        session.flush()
     session.info.pop(SESSION_KEY, None)
 
 
