@@ -22,6 +22,8 @@ PERMISSIONS = {
     "operate": ("supervisor",),
     "work": ("worker",),
     "message": ("worker", "window-clerk", "approval-clerk", "supervisor"),
+    "clock": ("window-clerk", "approval-clerk", "specialist", "chief-representative", "section-head", "worker"),
+    "calendar": (),
 }
 
 

@@ -389,3 +389,14 @@ def _recount(session: so.Session, clocks: list[CaseClock], actor: str | None) ->
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def mark_delivered(session: so.Session, notice_id: int, actor: str | None) -> None:
+    """A worker (mail, SMS, the supervisor console) has passed a notice on; idempotent."""
+    notice = session.get(SupervisionNotice, notice_id)
+    if notice is None:
+        raise NotFound(f"Supervision notice {notice_id} does not exist")
+    if notice.delivered_at is None:
+        notice.delivered_at = services(session).clock.now()
+        audit.record(session, "notice-delivered", actor=actor, instance_id=notice.instance_id,
+                     entity_id=str(notice.id), details={"kind": notice.kind})

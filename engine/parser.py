@@ -177,7 +177,8 @@ class EngineTimerParsing:
                 except TimerExpressionError as exc:
                     raise ValidationException(f"Timer '{name}': {exc}", node=self.node,
                                               file_name=self.filename) from None
-            return make_timer_definition(kind, name, text, self.timer_dialect, self.get_event_description(event))
+            return make_timer_definition(kind, name, text, self.timer_dialect, self.get_event_description(event),
+                                         self.node.get("id"), start_event=self.node.tag.endswith("startEvent"))
         raise ValidationException(f"Timer '{name}' needs a timeDate, timeDuration or timeCycle", node=self.node,
                                   file_name=self.filename)
 

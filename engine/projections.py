@@ -24,7 +24,7 @@ from .messages import message_definitions, new_subscriptions
 from .models import ExternalTask, Incident, MessageSubscription, TaskCandidate, Timer, UserTask
 from .parser import ExternalServiceTask
 from .tasks import new_user_task
-from .timers import armed_schedule, event_kind, waiting_timer_tasks
+from .timers import ARMED, armed_schedule, event_kind, waiting_timer_tasks
 
 if TYPE_CHECKING:
     from .runtime import Loaded
@@ -111,10 +111,10 @@ def _move_due_timers(session: so.Session, before: dict[str, datetime], after: di
 def new_timer(loaded: "Loaded", task: Any, due: datetime, now: datetime) -> Timer:
     instance = loaded.instance
     spec = task.task_spec
-    definition = spec.event_definition
+    armed = task.internal_data.get(ARMED, {})
     return Timer(id=str(task.id), instance_id=instance.id, definition_id=instance.definition_id,
-                 activity_id=spec.bpmn_id or spec.name, event_kind=event_kind(spec),
-                 description=(definition.expression or "")[:255], due_at=due, created_at=now)
+                 activity_id=armed.get("timer") or spec.bpmn_id or spec.name, event_kind=event_kind(spec),
+                 description=str(armed.get("expression") or "")[:255], due_at=due, created_at=now)
 
 
 def set_suspended(session: so.Session, instance_id: str, suspended: bool) -> None:

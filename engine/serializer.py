@@ -14,11 +14,13 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import DEFAULT_CONFIG, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from .parser import CAMUNDA
+from .timers import ALL_TIMER_CLASSES
 
 FORMAT_VERSION = "onewindow-1"
 
@@ -49,6 +51,8 @@ class StateSerializer:
     def __init__(self, config: dict) -> None:
         config = deepcopy(config)
         config.pop(BpmnWorkflow, None)
+        # an event-based gateway remembers the timer event that won (engine.timers)
+        config.update({cls: TimerConditionalEventDefinitionConverter for cls in ALL_TIMER_CLASSES})
         self.registry = BpmnWorkflowSerializer.configure(config)
         self.converter = InstanceConverter(BpmnWorkflow, self.registry)
         self.encoder = create_encoder(self.registry, None)

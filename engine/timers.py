@@ -39,6 +39,8 @@ from .juel import is_juel
 ARMED = "onewindow_timer"
 #: internal-data flag the scheduler sets to make a cycle timer produce one more token
 CYCLE_FIRE = "onewindow_cycle_fire"
+#: internal-data key naming the timer that fired inside an event-based gateway
+FIRED_IN_GATEWAY = "onewindow_fired_timer"
 UNBOUNDED = -1
 
 
@@ -52,33 +54,51 @@ class EngineTimer:
     """Fired only when the engine says so; arming happens in ``arm_waiting_timers``."""
 
     dialect: str = "spiff"
+    kind: str = ""
+    #: the BPMN id of the timer event (an event-based gateway holds several events' timers)
+    element_id: str = ""
 
     def has_fired(self, my_task: Any) -> bool:
+        if my_task.internal_data.get(FIRED_IN_GATEWAY) is not None:
+            return my_task.internal_data[FIRED_IN_GATEWAY] == self.element_id
         return bool(my_task._get_internal_data("event_fired", False))
 
 
 class DateTimer(EngineTimer, TimeDateEventDefinition):
-    pass
+    kind = "timeDate"
 
 
 class DurationTimer(EngineTimer, DurationTimerEventDefinition):
-    pass
+    kind = "timeDuration"
 
 
 class CycleTimer(EngineTimer, CycleTimerEventDefinition):
     """Each firing produces one token on the outgoing flow; the event itself keeps waiting
     (a non-interrupting boundary cycle ends with its activity)."""
 
+    kind = "timeCycle"
+
     def cycle_complete(self, my_task: Any) -> bool:
         return bool(my_task.internal_data.pop(CYCLE_FIRE, False))
 
 
+class StartCycleTimer(EngineTimer, TimerEventDefinition):
+    """A timer start event with a cycle: the repetition belongs to the definition (each firing
+    starts a new instance, see ``engine.scheduler``); inside an instance it fires once."""
+
+    kind = "timeCycle"
+
+
 TIMER_CLASSES = {"timeDate": DateTimer, "timeDuration": DurationTimer, "timeCycle": CycleTimer}
+ALL_TIMER_CLASSES = (DateTimer, DurationTimer, CycleTimer, StartCycleTimer)
 
 
-def make_timer_definition(kind: str, name: str, expression: str, dialect: str, description: str | None) -> Any:
-    definition = TIMER_CLASSES[kind](name, expression, description=description)
+def make_timer_definition(kind: str, name: str, expression: str, dialect: str, description: str | None,
+                          element_id: str, start_event: bool = False) -> Any:
+    cls = StartCycleTimer if start_event and kind == "timeCycle" else TIMER_CLASSES[kind]
+    definition = cls(name, expression, description=description)
     definition.dialect = dialect
+    definition.element_id = element_id
     return definition
 
 
@@ -199,16 +219,28 @@ def next_cron_time(text: str, after: datetime, tz: tzinfo) -> datetime:
 
 # --- arming and firing ---------------------------------------------------
 
-def timer_definition(task: Any) -> EngineTimer | None:
+def timer_definitions(task: Any) -> list[EngineTimer]:
+    """The timers a waiting task listens for: its own, or those among an event-based
+    gateway's branches (SpiffWorkflow gathers them into one multiple event)."""
     definition = getattr(task.task_spec, "event_definition", None)
-    return definition if isinstance(definition, EngineTimer) else None
+    if isinstance(definition, EngineTimer):
+        return [definition]
+    if isinstance(definition, MultipleEventDefinition) and not definition.parallel:
+        return [d for d in definition.event_definitions if isinstance(d, EngineTimer)]
+    return []
+
+
+def timer_definition(task: Any) -> EngineTimer | None:
+    """The timer armed on this task (the earliest, when a gateway has several)."""
+    armed = task.internal_data.get(ARMED) or {}
+    found = timer_definitions(task)
+    return next((d for d in found if d.element_id == armed.get("timer")), found[0] if found else None)
 
 
 def timer_kind(definition: Any) -> str:
-    for kind, cls in TIMER_CLASSES.items():
-        if isinstance(definition, cls):
-            return kind
-    raise TypeError(f"not an engine timer: {definition!r}")
+    if not isinstance(definition, EngineTimer):
+        raise TypeError(f"not an engine timer: {definition!r}")
+    return definition.kind
 
 
 def evaluate_expression(task: Any, definition: EngineTimer) -> Any:
@@ -232,22 +264,31 @@ def evaluate_standalone(definition: EngineTimer, script_engine: Any) -> Any:
 
 def waiting_timer_tasks(workflow: Any) -> Iterator[Any]:
     for task in list(workflow.event_manager.tasks.values()):
-        if task.state == TaskState.WAITING and timer_definition(task) is not None:
+        if task.state == TaskState.WAITING and timer_definitions(task):
             yield task
 
 
 def arm_waiting_timers(workflow: Any, now: datetime, tz: tzinfo) -> None:
-    """Give every newly waiting timer its schedule, computed once from ``now``."""
+    """Give every newly waiting timer its schedule, computed once from ``now``. Of a gateway's
+    several timers only the earliest can win the race, so it is the one armed."""
     for task in waiting_timer_tasks(workflow):
-        if ARMED not in task.internal_data:
-            definition = timer_definition(task)
-            value = evaluate_expression(task, definition)
-            try:
-                schedule = schedule_for(timer_kind(definition), value, now, tz)
-            except TimerExpressionError as exc:
-                raise TimerExpressionError(
-                    f"Timer '{task.task_spec.bpmn_name or task.task_spec.bpmn_id}': {exc}") from None
-            task.internal_data[ARMED] = schedule.to_dict()
+        if ARMED in task.internal_data:
+            continue
+        schedules = [(_schedule(task, d, now, tz), d) for d in timer_definitions(task)]
+        schedule, definition = min(schedules, key=lambda pair: pair[0].due)
+        task.internal_data[ARMED] = {**schedule.to_dict(), "timer": definition.element_id,
+                                     "expression": str(definition.expression)}
+
+
+def _schedule(task: Any, definition: EngineTimer, now: datetime, tz: tzinfo) -> Schedule:
+    value = evaluate_expression(task, definition)
+    try:
+        return schedule_for(timer_kind(definition), value, now, tz)
+    except TimerExpressionError as exc:
+        label = f"'{definition.name}'"
+        if definition.element_id and definition.element_id != definition.name:
+            label += f" ({definition.element_id})"
+        raise TimerExpressionError(f"Timer {label}: {exc}") from None
 
 
 def armed_schedule(task: Any) -> Schedule | None:
@@ -259,15 +300,20 @@ def armed_schedule(task: Any) -> Schedule | None:
 
 def fire(task: Any, tz: tzinfo) -> None:
     """Let a waiting timer event go: a date or duration completes the event; a cycle sends
-    one token on and re-arms for its next due time (or stops after the last)."""
+    one token on and re-arms for its next due time (or stops after the last); in an
+    event-based gateway the timer's branch is taken."""
     definition = timer_definition(task)
-    if isinstance(definition, CycleTimer) and not _is_start_event(task):
+    own = getattr(task.task_spec, "event_definition", None) is definition
+    if own and isinstance(definition, CycleTimer) and not _is_start_event(task):
         schedule = armed_schedule(task)
         following = schedule.following(tz) if schedule else None
-        task.internal_data[ARMED] = following.to_dict() if following else {"due": None}
+        task.internal_data[ARMED] = {**task.internal_data[ARMED],
+                                     **(following.to_dict() if following else {"due": None})}
         task.internal_data[CYCLE_FIRE] = True
-    else:
+    elif own:
         task._set_internal_data(event_fired=True)
+    else:
+        task.internal_data[FIRED_IN_GATEWAY] = definition.element_id
     task.task_spec._update(task)
 
 
@@ -292,10 +338,3 @@ def fire_start_timer(workflow: Any) -> bool:
             task.task_spec._update(task)
             return True
     return False
-
-
-def refuses_multiple(definition: Any) -> bool:
-    """A multiple event mixing a timer with other triggers is not supported (SpiffWorkflow
-    would compare it against the wall clock); deployment refuses it."""
-    return isinstance(definition, MultipleEventDefinition) and any(
-        isinstance(d, TimerEventDefinition) for d in definition.event_definitions)

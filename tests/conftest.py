@@ -128,6 +128,7 @@ USERS = {
     "worker": ["worker"],
     "clerk": ["window-clerk"],
     "approver": ["approval-clerk"],
+    "head": ["section-head"],
     "supervisor": ["supervisor"],
     "outsider": [],
 }

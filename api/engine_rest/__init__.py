@@ -22,4 +22,5 @@ def _authenticate() -> None:
     require_api_auth()
 
 
-from . import definitions, deployments, external_tasks, incidents, instances, messages, openapi, tasks  # noqa: E402,F401
+from . import (calendar_admin, case_clocks, definitions, deployments, external_tasks, incidents,  # noqa: E402,F401
+               instances, jobs, messages, openapi, tasks)

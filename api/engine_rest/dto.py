@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.models import (Deployment, ExternalTask, Incident, ProcessDefinition, ProcessInstance,
-                           UserTask)
+from engine.models import (CaseClock, ClockSuspension, Deployment, ExternalTask, Incident, ProcessDefinition,
+                           ProcessInstance, SupervisionNotice, Timer, UserTask)
 
 from ..variables import format_date
 
@@ -58,3 +58,37 @@ def incident(i: Incident) -> dict[str, Any]:
             "causeIncidentId": i.id, "rootCauseIncidentId": i.id, "configuration": i.configuration,
             "tenantId": None, "incidentMessage": i.message, "jobDefinitionId": None, "annotation": None,
             "resolved": i.resolved_at is not None}
+
+
+def job(t: Timer) -> dict[str, Any]:
+    """A timer, shaped like Camunda's JobDto (timers are the only jobs this engine has)."""
+    return {"id": t.id, "jobDefinitionId": None, "dueDate": format_date(t.due_at), "processInstanceId": t.instance_id,
+            "executionId": t.instance_id, "processDefinitionId": t.definition_id, "processDefinitionKey": None,
+            "retries": t.retries, "exceptionMessage": t.last_error, "failedActivityId": t.activity_id if t.last_error
+            else None, "suspended": t.suspended, "priority": 0, "tenantId": None, "createTime": format_date(t.created_at),
+            "activityId": t.activity_id, "eventKind": t.event_kind, "timer": t.description}
+
+
+def case_clock(c: CaseClock, suspensions: list[ClockSuspension]) -> dict[str, Any]:
+    return {"processInstanceId": c.instance_id, "businessKey": c.business_key, "itemCode": c.item_code,
+            "receivedAt": format_date(c.received_at), "acceptance": c.acceptance,
+            "acceptedAt": format_date(c.accepted_at), "acceptanceDueAt": format_date(c.acceptance_due_at),
+            "supplementRequestedAt": format_date(c.supplement_requested_at),
+            "legalLimitDays": c.legal_limit_days, "promisedLimitDays": c.promised_limit_days,
+            "extensionDays": c.extension_days, "extensionReason": c.extension_reason,
+            "extendedBy": c.extended_by, "suspendedDays": c.suspended_days, "suspended": c.suspended_since is not None,
+            "legalDeadline": format_date(c.legal_deadline_at), "promisedDeadline": format_date(c.promised_deadline_at),
+            "estimated": c.estimated, "warningState": c.warning_state, "closedAt": format_date(c.closed_at),
+            "suspensions": [suspension(s) for s in suspensions]}
+
+
+def suspension(s: ClockSuspension) -> dict[str, Any]:
+    return {"id": s.id, "procedure": s.procedure, "legalBasis": s.legal_basis, "requestedBy": s.requested_by,
+            "startedAt": format_date(s.started_at), "expectedDays": s.expected_days,
+            "applicantNotice": s.applicant_notice, "endedAt": format_date(s.ended_at), "endedBy": s.ended_by,
+            "result": s.result, "workingDays": s.working_days}
+
+
+def notice(n: SupervisionNotice) -> dict[str, Any]:
+    return {"id": n.id, "processInstanceId": n.instance_id, "businessKey": n.business_key, "kind": n.kind,
+            "createdAt": format_date(n.created_at), "payload": n.payload, "deliveredAt": format_date(n.delivered_at)}

@@ -954,6 +954,19 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+# --------------------------------------------------------------------------- extensions
+
+def _merge_extensions() -> None:
+    """The onewindow extensions live in their own module; the document is one."""
+    from . import openapi_extensions
+
+    OPERATIONS.update(openapi_extensions.OPERATIONS)
+    SCHEMAS.update(openapi_extensions.SCHEMAS)
+    TAGS.extend(openapi_extensions.TAGS)
+
+
+_merge_extensions()
+
 # --------------------------------------------------------------------------- the document
 
 _IGNORED_METHODS = {"HEAD", "OPTIONS"}

@@ -1,0 +1,203 @@
+"""OpenAPI operations and schemas of the onewindow extensions: timers as jobs, the case clock,
+supervision notices and the working-day calendar. Merged into the document by ``openapi``."""
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .openapi import (_BAD_PARAMS, _NO_CONTENT, PAGING, _array, _body, _date, _obj, _ok, _op, _path_param,
+                      _query, _ref, _s)
+
+TAGS = [
+    {"name": "Job", "description": "Due timers (the only jobs this engine has)."},
+    {"name": "Case Clock", "description": "Statutory time limits of a case (办件时限), in working days."},
+    {"name": "Calendar", "description": "The working-day calendar: official arrangements and local rules."},
+]
+
+_INSTANCE = _path_param("id", "The process instance id.")
+_JOB_FILTERS = [
+    _query("processInstanceId", "Only timers of this instance."),
+    _query("processDefinitionId", "Only timers of this definition (start timers included)."),
+    _query("activityId", "Only timers of this BPMN event."),
+    _query("withException", "Only timers whose last firing failed.", "boolean"),
+    _query("noRetriesLeft", "Only timers whose retries are spent (they have an incident).", "boolean"),
+    _query("dueDatesBefore", "Only timers due before this date."),
+]
+_CLOCK_FILTERS = [
+    _query("warningState", "normal, yellow or red."),
+    _query("businessKey", "The case number."),
+    _query("estimated", "Only clocks whose deadline is (or is not) an estimate.", "boolean"),
+    _query("includeClosed", "Also ended cases.", "boolean"),
+]
+_CLOCK_ERRORS = {"400": "The command does not fit the clock's state, or a field is missing or invalid (the "
+                        "message says which).", "404": "No such instance, or it has no case clock."}
+
+
+def _clock_command(operation_id: str, summary: str, description: str, body: dict[str, Any] | None = None,
+                   errors: dict[str, str | None] | None = None) -> dict[str, Any]:
+    return _op(operation_id, "Case Clock", summary, description, permission="clock", parameters=[_INSTANCE],
+               body=body, responses={"200": _ok("The clock after the command.", _ref("CaseClockDto"))},
+               errors={**_CLOCK_ERRORS, **(errors or {})})
+
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "JobDto": _obj({
+        "id": _s("string", "The timer's id (for instance timers, the waiting event's task id)."),
+        "dueDate": _date("When the timer is due.", nullable=False),
+        "processInstanceId": _s("string", "The instance; null for a timer start event.", nullable=True),
+        "processDefinitionId": _s("string", "The process definition."),
+        "activityId": _s("string", "The BPMN timer event."),
+        "eventKind": _s("string", "boundary, intermediate or start."),
+        "timer": _s("string", "The timer's expression as modelled.", nullable=True),
+        "retries": _s("integer", "Attempts left; 0 means an incident waits for an operator."),
+        "exceptionMessage": _s("string", "Why the last firing failed.", nullable=True),
+        "suspended": _s("boolean", "The instance is suspended; the timer waits."),
+    }, "A due timer, shaped like Camunda's JobDto."),
+    "RetriesDto": _obj({"retries": _s("integer", "New number of attempts.", minimum=0)}, "Retries.", ["retries"]),
+    "SuspensionDto": _obj({
+        "id": _s("integer", "The suspension's id."),
+        "procedure": _s("string", "hearing, tendering, auction, inspection, testing, quarantine, appraisal, "
+                                  "expert-review or site-survey."),
+        "legalBasis": _s("string", "The legal basis recorded for the pause."),
+        "requestedBy": _s("string", "Who stopped the clock."),
+        "startedAt": _date("When the clock stopped.", nullable=False),
+        "expectedDays": _s("integer", "Working days the applicant was told to expect."),
+        "applicantNotice": _s("string", "The written notice to the applicant."),
+        "endedAt": _date("When the clock resumed."),
+        "endedBy": _s("string", "Who resumed it.", nullable=True),
+        "result": _s("string", "What the procedure concluded.", nullable=True),
+        "workingDays": _s("integer", "Working days the pause lasted (added to the deadlines).", nullable=True),
+    }, "One pause of the case clock (挂起)."),
+    "CaseClockDto": _obj({
+        "processInstanceId": _s("string", "The case's process instance."),
+        "businessKey": _s("string", "The case number.", nullable=True),
+        "receivedAt": _date("Receipt (收件).", nullable=False),
+        "acceptance": _s("string", "pending, supplement-requested or accepted."),
+        "acceptedAt": _date("Acceptance (受理); the deadline counts from here."),
+        "acceptanceDueAt": _date("Without a supplement notice by then the case counts as accepted on receipt."),
+        "legalLimitDays": _s("integer", "Legal limit (法定时限) in working days.", nullable=True),
+        "promisedLimitDays": _s("integer", "Promised limit (承诺时限) in working days.", nullable=True),
+        "extensionDays": _s("integer", "Working days granted by the one extension."),
+        "suspendedDays": _s("integer", "Working days of finished suspensions."),
+        "suspended": _s("boolean", "The clock is stopped now."),
+        "legalDeadline": _date("End of the legal limit."),
+        "promisedDeadline": _date("End of the promised limit."),
+        "estimated": _s("boolean", "A deadline reaches into a year whose arrangement is not loaded yet."),
+        "warningState": _s("string", "normal, yellow or red (follows the promised deadline when there is one)."),
+        "closedAt": _date("When the case ended."),
+        "suspensions": {"type": "array", "items": _ref("SuspensionDto"), "description": "Every pause, oldest first."},
+    }, "The statutory clock of one case."),
+    "SupplementRequestDto": _obj({"missing": {"type": "array", "items": {"type": "string"},
+                                              "description": "Every missing item, in one notice."}},
+                                 "A supplement notice (补正).", ["missing"]),
+    "SuspendDto": _obj({
+        "procedure": _s("string", "The special procedure."), "legalBasis": _s("string", "Its legal basis."),
+        "expectedDays": _s("integer", "Working days expected.", minimum=1),
+        "applicantNotice": _s("string", "The written notice to the applicant."),
+    }, "Stop the clock.", ["procedure", "legalBasis", "expectedDays", "applicantNotice"]),
+    "ResumeDto": _obj({"result": _s("string", "What the procedure concluded.")}, "Resume the clock.", ["result"]),
+    "ExtensionDto": _obj({"reason": _s("string", "Why more time is needed."),
+                          "applicantNotice": _s("string", "The written notice to the applicant.")},
+                         "The one extension.", ["reason", "applicantNotice"]),
+    "SupervisionNoticeDto": _obj({
+        "id": _s("integer", "The notice's id."), "processInstanceId": _s("string", "The case."),
+        "businessKey": _s("string", "The case number.", nullable=True), "kind": _s("string", "yellow or red."),
+        "createdAt": _date("When the case entered the state.", nullable=False),
+        "payload": {"type": "object", "description": "Deadline and state details."},
+        "deliveredAt": _date("When a worker passed it on."),
+    }, "A supervision notice (督办提醒) from the outbox."),
+    "CalendarDto": _obj({
+        "officialYears": {"type": "array", "items": {"type": "integer"}, "description": "Years with official data."},
+        "loadedYears": {"type": "array", "items": {"type": "object"}, "description": "Years loaded by an admin."},
+        "rules": {"type": "array", "items": {"type": "object"}, "description": "Local rules."},
+        "timezone": _s("string", "The center's time zone."),
+    }, "The calendar's inputs."),
+    "ArrangementDto": _obj({
+        "year": _s("integer", "The year."),
+        "holidays": {"type": "array", "items": {"type": "object"}, "description": "{name, from, to} ranges."},
+        "workdays": {"type": "array", "items": {"type": "string"}, "description": "Make-up workdays (调休上班)."},
+    }, "A year's official arrangement.", ["year", "holidays", "workdays"]),
+    "CalendarRuleDto": _obj({"workday": _s("boolean", "true: a special working day; false: a closure."),
+                             "note": _s("string", "Why.")}, "A local rule.", ["workday", "note"]),
+    "DeadlineDto": _obj({"day": _s("string", "The last working day."), "at": _date("Its close.", nullable=False),
+                         "estimated": _s("boolean", "Rests on an estimated year.")}, "A computed deadline."),
+}
+
+OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
+    "/job": {"get": _op("getJobs", "Job", "Get list", "Due timers, earliest first.", permission="read",
+                        parameters=_JOB_FILTERS + copy.deepcopy(PAGING),
+                        responses={"200": _ok("The timers.", _array("JobDto"))}, errors={"400": _BAD_PARAMS})},
+    "/job/count": {"get": _op("getJobsCount", "Job", "Get list count", "The number of matching timers.",
+                              permission="read", parameters=copy.deepcopy(_JOB_FILTERS),
+                              responses={"200": _ok("The count.", _ref("CountResultDto"))},
+                              errors={"400": _BAD_PARAMS})},
+    "/job/{id}/retries": {"put": _op(
+        "setJobRetries", "Job", "Set retries", "Give a failed timer new attempts; its incident is resolved.",
+        permission="operate", parameters=[_path_param("id", "The timer id.")], body=_body("RetriesDto", "Retries."),
+        responses=_NO_CONTENT, errors={"400": "retries missing or negative.", "404": "No such timer."})},
+    "/case-clock": {"get": _op("getCaseClocks", "Case Clock", "Get list",
+                               "Open case clocks, earliest legal deadline first.", permission="read",
+                               parameters=_CLOCK_FILTERS + copy.deepcopy(PAGING),
+                               responses={"200": _ok("The clocks.", _array("CaseClockDto"))},
+                               errors={"400": _BAD_PARAMS})},
+    "/case-clock/count": {"get": _op("getCaseClocksCount", "Case Clock", "Get list count",
+                                     "The number of matching clocks.", permission="read",
+                                     parameters=copy.deepcopy(_CLOCK_FILTERS),
+                                     responses={"200": _ok("The count.", _ref("CountResultDto"))},
+                                     errors={"400": _BAD_PARAMS})},
+    "/process-instance/{id}/case-clock": {"get": _op(
+        "getCaseClock", "Case Clock", "Get", "A case's clock with every suspension.", permission="read",
+        parameters=[_INSTANCE], responses={"200": _ok("The clock.", _ref("CaseClockDto"))},
+        errors={"404": "No such instance, or it has no case clock."})},
+    "/process-instance/{id}/case-clock/accept": {"post": _clock_command(
+        "acceptCase", "Accept", "受理: the materials are complete; the deadline counts from now.")},
+    "/process-instance/{id}/case-clock/supplement-request": {"post": _clock_command(
+        "requestSupplement", "Request a supplement",
+        "补正: one notice listing every missing item, within 5 working days of receipt (art. 32).",
+        _body("SupplementRequestDto", "The missing items."))},
+    "/process-instance/{id}/case-clock/supplement-complete": {"post": _clock_command(
+        "completeSupplement", "Supplement complete", "The last correction arrived: today is the acceptance date.")},
+    "/process-instance/{id}/case-clock/suspension": {"post": _clock_command(
+        "suspendCaseClock", "Suspend",
+        "Stop the clock for a special procedure (art. 45); a site survey only where the item allows it.",
+        _body("SuspendDto", "The procedure, its basis and the notice to the applicant."))},
+    "/process-instance/{id}/case-clock/resume": {"post": _clock_command(
+        "resumeCaseClock", "Resume", "The procedure ended; its working days are added to the deadlines.",
+        _body("ResumeDto", "The result."))},
+    "/process-instance/{id}/case-clock/extension": {"post": _clock_command(
+        "extendCaseClock", "Extend", "The one extension (art. 42): +10 working days, +15 on the 45-day track; "
+        "only a section head, only before the deadline.", _body("ExtensionDto", "Reason and notice."),
+        {"403": "The caller is not a section head."})},
+    "/supervision-notice": {"get": _op(
+        "getSupervisionNotices", "Case Clock", "Get notices", "Yellow and red notices not yet delivered.",
+        permission="read", parameters=[_query("includeDelivered", "Also delivered ones.", "boolean")]
+        + copy.deepcopy(PAGING), responses={"200": _ok("The notices.", _array("SupervisionNoticeDto"))},
+        errors={"400": _BAD_PARAMS})},
+    "/supervision-notice/{id}/delivered": {"post": _op(
+        "markNoticeDelivered", "Case Clock", "Mark delivered", "A worker passed the notice on (idempotent).",
+        permission="work", parameters=[_path_param("id", "The notice id.")], responses=_NO_CONTENT,
+        errors={"404": "No such notice."})},
+    "/calendar": {"get": _op("getCalendar", "Calendar", "Get", "Official years, loaded years and local rules.",
+                             permission="read", responses={"200": _ok("The calendar.", _ref("CalendarDto"))})},
+    "/calendar/year/{year}": {"put": _op(
+        "loadCalendarYear", "Calendar", "Load a year",
+        "Load or replace a year's official arrangement; estimated deadlines are recomputed.", permission="calendar",
+        parameters=[_path_param("year", "The year.")], body=_body("ArrangementDto", "The arrangement."),
+        responses={"200": _ok("Counts of what was loaded.", {"type": "object"})},
+        errors={"400": "The arrangement is invalid (the message names the field)."})},
+    "/calendar/rule/{day}": {
+        "put": _op("setCalendarRule", "Calendar", "Set a local rule",
+                   "A closure or a special working day; open deadlines it moves are recomputed.",
+                   permission="calendar", parameters=[_path_param("day", "YYYY-MM-DD.")],
+                   body=_body("CalendarRuleDto", "The rule."), responses=_NO_CONTENT,
+                   errors={"400": "Bad day, or workday/note missing."}),
+        "delete": _op("deleteCalendarRule", "Calendar", "Delete a local rule", "Back to the official calendar.",
+                      permission="calendar", parameters=[_path_param("day", "YYYY-MM-DD.")], responses=_NO_CONTENT,
+                      errors={"400": "Bad day.", "404": "No rule for that day."}),
+    },
+    "/calendar/deadline": {"get": _op(
+        "getDeadline", "Calendar", "Compute a deadline", "`from` plus `days` working days, as the engine counts.",
+        permission="read", parameters=[_query("from", "A date or date-time."),
+                                       _query("days", "Working days.", "integer")],
+        responses={"200": _ok("The deadline.", _ref("DeadlineDto"))}, errors={"400": "Missing or bad parameters."})},
+}
