@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine import deploy, runtime  # noqa: E402
 from engine.context import Services  # noqa: E402
-from engine.db import Base, make_engine, make_session_factory  # noqa: E402
+from engine.db import make_engine, make_session_factory  # noqa: E402
 from engine.migrate import upgrade  # noqa: E402
 from engine.models import AuditEntry, Timer  # noqa: E402
 from engine.settings import Settings  # noqa: E402
@@ -42,20 +42,24 @@ from engine.settings import Settings
 url, batch = sys.argv[1], int(sys.argv[2])
 engine = make_engine(url)
 factory = make_session_factory(engine, Services.create(Settings.from_env({}, database_url=url)))
-idle = 0
-while idle < 20:
-    result = run_round(factory, batch)
-    idle = idle + 1 if result.claimed == 0 else 0
-    if result.claimed == 0:
+while True:  # until the bench terminates it, like `onewindow scheduler` with a 50 ms interval
+    if run_round(factory, batch).claimed == 0:
         time.sleep(0.05)
 """
 
 
+def fresh_database(url: str) -> None:
+    admin = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    name = url.rsplit("/", 1)[1]
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
 def prepare(url: str, timers: int) -> sa.Engine:
+    fresh_database(url)
     engine = make_engine(url)
-    Base.metadata.drop_all(engine)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     upgrade(engine)
     factory = make_session_factory(engine, Services.create(Settings.from_env({}, database_url=url)))
     with factory.begin() as session:
@@ -98,12 +102,6 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/onewindow_bench"))
     args = parser.parse_args()
-    admin = sa.create_engine(args.postgres.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    name = args.postgres.rsplit("/", 1)[1]
-    with admin.connect() as conn:
-        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"{args.timers} timers due at one moment, batch {args.batch}")
     print(f"{'schedulers':<12}{'all fired after s':>20}{'lateness p50 s':>16}{'p99 s':>10}")

@@ -35,7 +35,7 @@ from .db import is_postgres
 from .errors import Conflict, EngineError, NotFound
 from .models import Incident, ProcessDefinition, ProcessInstance, Timer
 from .workdays import script_engine_for
-from .timers import Schedule, TimerExpressionError, evaluate_standalone, fire, schedule_for, timer_kind
+from .timers import Schedule, evaluate_standalone, fire, schedule_for, timer_kind
 
 log = logging.getLogger(__name__)
 

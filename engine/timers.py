@@ -203,10 +203,24 @@ def _cron(text: str, now: datetime, tz: tzinfo) -> Schedule:
     return Schedule(next_time, UNBOUNDED, cron=text)
 
 
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _crontab_trigger(text: str, tz: tzinfo) -> CronTrigger:
+    """Standard crontab numbers Sunday 0 (or 7) to Saturday 6; APScheduler 3 counts from Monday,
+    so weekday numbers are turned into names before they reach it."""
+    fields = text.split()
+    if len(fields) != 5:
+        raise ValueError(f"a cron line has 5 fields (minute hour day month weekday), this one has {len(fields)}")
+    minute, hour, day, month, weekday = fields
+    weekday = re.sub(r"\d+", lambda m: _WEEKDAYS[int(m.group())] if int(m.group()) <= 7 else m.group(), weekday)
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday, timezone=tz)
+
+
 def next_cron_time(text: str, after: datetime, tz: tzinfo) -> datetime:
     """Next firing of a 5-field crontab line (minute hour day month weekday) in the center's zone."""
     try:
-        trigger = CronTrigger.from_crontab(text, timezone=tz)
+        trigger = _crontab_trigger(text, tz)
     except ValueError as exc:
         raise TimerExpressionError(
             f"'{text}' is neither an ISO 8601 cycle (R3/PT10M) nor a 5-field cron line (0 9 * * 1-5): {exc}"

@@ -2,7 +2,7 @@
 (art. 45), one extension (art. 42), warnings and their supervision notices, estimated years."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from engine import scheduler
 
-from .conftest import PASSWORD  # noqa: F401  (shared fixtures' users)
 
 SAMPLE_2027 = Path(__file__).parent / "data" / "calendar" / "2027-sample.json"
 

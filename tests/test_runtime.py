@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from SpiffWorkflow.util.task import TaskState
 
 from engine import external, messages, runtime, tasks
-from engine.errors import BadUserRequest, Conflict, Forbidden, ProcessFailure
-from engine.models import ExternalTask, Incident, MessageSubscription, ProcessInstance, UserTask
+from engine.errors import BadUserRequest, Forbidden, ProcessFailure
+from engine.models import ExternalTask, Incident, MessageSubscription, ProcessInstance
 
-from .flows import (ALL, DIALECTS, complete, complete_only, completed_activities, fetch, start, status,
-                    user_tasks, variables)
-
+from .flows import (DIALECTS, complete, complete_only, completed_activities, fetch, start, status, user_tasks,
+                    variables)
 
 
 @pytest.fixture(params=DIALECTS)

@@ -268,3 +268,45 @@ def test_two_scheduler_processes_fire_a_thousand_timers_exactly_once(sessions, d
     with sessions.begin() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Timer)) == 0
         assert session.scalar(sa.select(sa.func.count()).select_from(UserTask)) == 1000
+
+
+@pytest.mark.parametrize("kind,value,due,remaining", [
+    ("timeDuration", "PT10M", datetime(2026, 1, 5, 1, 10, tzinfo=UTC), 0),
+    ("timeDate", "2026-01-06T09:00", datetime(2026, 1, 6, 1, 0, tzinfo=UTC), 0),
+    ("timeCycle", "R3/PT1H", datetime(2026, 1, 5, 2, 0, tzinfo=UTC), 2),
+    ("timeCycle", "R/P1D", datetime(2026, 1, 6, 1, 0, tzinfo=UTC), -1),
+    ("timeCycle", "R2/2026-01-05T10:00:00+08:00/PT30M", datetime(2026, 1, 5, 2, 0, tzinfo=UTC), 1),
+    # weekdays at 09:00 Shanghai: the clock stands at Monday 09:00 exactly, so the next is Tuesday
+    ("timeCycle", "0 9 * * 1-5", datetime(2026, 1, 6, 1, 0, tzinfo=UTC), -1),
+])
+def test_schedules_from_iso_and_cron(kind, value, due, remaining):
+    from zoneinfo import ZoneInfo
+
+    from engine.timers import schedule_for
+
+    schedule = schedule_for(kind, value, datetime(2026, 1, 5, 1, 0, tzinfo=UTC), ZoneInfo("Asia/Shanghai"))
+    assert (schedule.due, schedule.remaining) == (due, remaining)
+
+
+def test_cron_cycle_skips_the_weekend():
+    from zoneinfo import ZoneInfo
+
+    from engine.timers import schedule_for
+
+    tz = ZoneInfo("Asia/Shanghai")
+    friday = schedule_for("timeCycle", "0 9 * * 1-5", datetime(2026, 1, 9, 0, 0, tzinfo=UTC), tz)
+    assert friday.due == datetime(2026, 1, 9, 1, 0, tzinfo=UTC)
+    assert friday.following(tz).due == datetime(2026, 1, 12, 1, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("kind,value,message", [
+    ("timeDuration", "10 minutes", "ISO 8601 duration"),
+    ("timeCycle", "R0/PT1H", "repeats zero times"),
+    ("timeCycle", "every day", "neither an ISO 8601 cycle"),
+    ("timeDate", 42, "must be a date-time"),
+])
+def test_bad_schedules_say_what_is_wrong(kind, value, message):
+    from engine.timers import TimerExpressionError, schedule_for
+
+    with pytest.raises(TimerExpressionError, match=message):
+        schedule_for(kind, value, datetime(2026, 1, 5, 1, 0, tzinfo=UTC), UTC)

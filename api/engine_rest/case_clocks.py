@@ -2,7 +2,10 @@
 suspend and resume for special procedures, extend once; list warnings and supervision notices."""
 from __future__ import annotations
 
+from typing import Callable
+
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import jsonify, request
 
 from engine import caseclock
@@ -20,6 +23,14 @@ def _clock_response(session, instance_id: str):
     suspensions = list(session.scalars(sa.select(ClockSuspension).where(ClockSuspension.instance_id == instance_id)
                                        .order_by(ClockSuspension.id)))
     return jsonify(dto.case_clock(clock, suspensions))
+
+
+def _command(instance_id: str, command: Callable[[so.Session], object]):
+    """One clock command in one transaction; the answer is the clock as it now stands."""
+    session = db()
+    with session.begin():
+        command(session)
+        return _clock_response(session, instance_id)
 
 
 def _clocks_query(source) -> sa.Select:
@@ -64,63 +75,47 @@ def get_case_clock(instance_id: str):
 @bp.post("/process-instance/<instance_id>/case-clock/accept")
 @allowed("clock")
 def accept_case(instance_id: str):
-    session = db()
-    with session.begin():
-        caseclock.accept(session, instance_id, actor=current().username)
-        return _clock_response(session, instance_id)
+    return _command(instance_id, lambda s: caseclock.accept(s, instance_id, actor=current().username))
 
 
 @bp.post("/process-instance/<instance_id>/case-clock/supplement-request")
 @allowed("clock")
 def request_supplement(instance_id: str):
-    missing = param(json_body(), "missing", list)
-    session = db()
-    with session.begin():
-        caseclock.request_supplement(session, instance_id, missing or [], actor=current().username)
-        return _clock_response(session, instance_id)
+    missing = param(json_body(), "missing", list) or []
+    return _command(instance_id, lambda s: caseclock.request_supplement(s, instance_id, missing,
+                                                                         actor=current().username))
 
 
 @bp.post("/process-instance/<instance_id>/case-clock/supplement-complete")
 @allowed("clock")
 def complete_supplement(instance_id: str):
-    session = db()
-    with session.begin():
-        caseclock.supplement_complete(session, instance_id, actor=current().username)
-        return _clock_response(session, instance_id)
+    return _command(instance_id, lambda s: caseclock.supplement_complete(s, instance_id, actor=current().username))
 
 
 @bp.post("/process-instance/<instance_id>/case-clock/suspension")
 @allowed("clock")
 def suspend_clock(instance_id: str):
     body = json_body()
-    session = db()
-    with session.begin():
-        caseclock.suspend(session, instance_id, procedure=param(body, "procedure") or "",
-                          legal_basis=param(body, "legalBasis") or "", expected_days=param(body, "expectedDays", int),
-                          applicant_notice=param(body, "applicantNotice") or "", actor=current().username)
-        return _clock_response(session, instance_id)
+    return _command(instance_id, lambda s: caseclock.suspend(
+        s, instance_id, procedure=param(body, "procedure") or "", legal_basis=param(body, "legalBasis") or "",
+        expected_days=param(body, "expectedDays", int), applicant_notice=param(body, "applicantNotice") or "",
+        actor=current().username))
 
 
 @bp.post("/process-instance/<instance_id>/case-clock/resume")
 @allowed("clock")
 def resume_clock(instance_id: str):
-    body = json_body()
-    session = db()
-    with session.begin():
-        caseclock.resume(session, instance_id, result=param(body, "result") or "", actor=current().username)
-        return _clock_response(session, instance_id)
+    result = param(json_body(), "result") or ""
+    return _command(instance_id, lambda s: caseclock.resume(s, instance_id, result=result, actor=current().username))
 
 
 @bp.post("/process-instance/<instance_id>/case-clock/extension")
 @allowed("clock")
 def extend_clock(instance_id: str):
     body = json_body()
-    session = db()
-    with session.begin():
-        caseclock.extend(session, instance_id, reason=param(body, "reason") or "",
-                         applicant_notice=param(body, "applicantNotice") or "", actor=current().username,
-                         actor_roles=current().groups)
-        return _clock_response(session, instance_id)
+    return _command(instance_id, lambda s: caseclock.extend(
+        s, instance_id, reason=param(body, "reason") or "", applicant_notice=param(body, "applicantNotice") or "",
+        actor=current().username, actor_roles=current().groups))
 
 
 @bp.get("/supervision-notice")

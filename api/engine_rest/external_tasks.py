@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import time
 
-import sqlalchemy as sa
 from flask import jsonify, request
 
 from engine import external
