@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from engine.clock import FixedClock
@@ -193,3 +198,50 @@ def app(settings: Settings, clock: FixedClock):
 @pytest.fixture
 def api(app) -> Api:
     return Api(app.test_client(), app.config["TEST_TOKENS"])
+
+
+# --- the real server, for tests that drive it over HTTP ----------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _onewindow(env: dict, *args: str, input_text: str | None = None) -> str:
+    result = subprocess.run([sys.executable, "-m", "api.cli_main", *args], cwd=ROOT, env=env, input=input_text,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path):
+    env = {**os.environ, "ONEWINDOW_DATABASE_URL": database_url, "ONEWINDOW_SECRET_KEY": "integration"}
+    _onewindow(env, "db", "upgrade")
+    _onewindow(env, "user", "create", "robot", "--password", "robot-pass-1", "--group", "worker",
+               "--group", "designer", "--group", "window-clerk", "--group", "approval-clerk")
+    token = _onewindow(env, "token", "create", "robot", "--name", "integration").splitlines()[-1]
+    port = _free_port()
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "api.cli_main", "serve", "--port", str(port)], cwd=ROOT,
+                               env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}/engine-rest"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{base}/engine", timeout=1)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        log.close()
+        pytest.fail(f"server did not start: {(tmp_path / 'server.log').read_text()}")
+    yield base, token
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
