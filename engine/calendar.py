@@ -354,6 +354,16 @@ class WorkingCalendar:
         """First working day strictly after ``day``."""
         return self._next_working_day(self._local_date(day))
 
+    def previous_working_day(self, day: date) -> date:
+        """Last working day strictly before ``day`` (warnings count back from a deadline)."""
+        start = self._local_date(day)
+        day = start
+        for _ in range(_MAX_GAP_DAYS):
+            day -= _ONE_DAY
+            if self._works(day):
+                return day
+        raise ValueError(f"no working day within {_MAX_GAP_DAYS} days before {start.isoformat()}")
+
     def end_of_working_day(self, day: date | datetime) -> datetime:
         """When a period ending on ``day`` runs out; a day off defers to the next working day."""
         local = self._local_date(day)

@@ -23,7 +23,7 @@ drifts towards red. A timer may warn or escalate — nothing here decides a case
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time
 from typing import Any, Iterable
 
 import sqlalchemy as sa
@@ -186,15 +186,8 @@ def _yellow_from(calendar: WorkingCalendar, deadline: datetime, days: int) -> da
     before the deadline day."""
     day = deadline.astimezone(calendar.tz).date()
     for _ in range(days):
-        day = _previous_working_day(calendar, day)
+        day = calendar.previous_working_day(day)
     return calendar.end_of_working_day(day)
-
-
-def _previous_working_day(calendar: WorkingCalendar, day: date) -> date:
-    day = day - timedelta(days=1)
-    while not calendar.is_workday(day):
-        day -= timedelta(days=1)
-    return day
 
 
 def _enter_state(session: so.Session, clock: CaseClock, state: str, deadline: datetime, actor: str | None) -> None:
@@ -367,11 +360,11 @@ def recompute_estimated(session: so.Session, actor: str | None) -> int:
 
 def recompute_open(session: so.Session, actor: str | None, since: date) -> int:
     """After a local rule for day ``since`` changed: open clocks still counting on or after that day."""
-    tz = services(session).tz
-    clocks = [c for c in session.scalars(sa.select(CaseClock).where(CaseClock.closed_at.is_(None)))
-              if c.suspended_since is not None or any(
-                  d is not None and d.astimezone(tz).date() >= since
-                  for d in (c.legal_deadline_at, c.promised_deadline_at, c.acceptance_due_at))]
+    from_day = datetime.combine(since, time(0, 0), services(session).tz)
+    clocks = list(session.scalars(sa.select(CaseClock).where(CaseClock.closed_at.is_(None), sa.or_(
+        CaseClock.suspended_since.is_not(None), CaseClock.legal_deadline_at >= from_day,
+        CaseClock.promised_deadline_at >= from_day, CaseClock.acceptance_due_at >= from_day,
+        CaseClock.acceptance == SUPPLEMENT))))
     return _recount(session, clocks, actor)
 
 

@@ -7,7 +7,7 @@ commands find it with ``services(session)``. Nothing here is global.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import sqlalchemy.orm as so
@@ -16,6 +16,9 @@ from .clock import Clock, SystemClock
 from .settings import Settings
 from .specs import SpecCache
 
+if TYPE_CHECKING:
+    from .workdays import CalendarCache
+
 
 @dataclass(frozen=True)
 class Services:
@@ -23,7 +26,7 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     specs: SpecCache = field(default_factory=SpecCache)
     #: this node's working-day calendar, rebuilt when the stored revision moves (engine.workdays)
-    calendars: Any = None
+    calendars: "CalendarCache | None" = None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -104,11 +104,9 @@ def start_instance(session: so.Session, key: str | None = None, *, definition_id
     else:
         run_engine(workflow)
         fire_start_timer(workflow)
+    caseclock.open_clock(session, instance, variables or {}, actor)
     advance(session, loaded, actor, "start", {"definitionId": definition.id, "businessKey": business_key,
                                               "variables": sorted((variables or {}).keys())})
-    caseclock.open_clock(session, instance, variables or {}, actor)
-    if instance.status == COMPLETED:
-        caseclock.close_clock(session, instance.id, actor)
     return instance
 
 
@@ -190,7 +188,6 @@ def advance(session: so.Session, loaded: Loaded, actor: str | None, action: str,
             details: dict[str, Any] | None = None) -> None:
     """Run engine steps, save the state and projections, audit — then flush to surface conflicts."""
     workflow, instance = loaded.workflow, loaded.instance
-    fresh = loaded.before is None
     svc = services(session)
     now = svc.clock.now()
     run_engine(workflow)
@@ -204,8 +201,7 @@ def advance(session: so.Session, loaded: Loaded, actor: str | None, action: str,
         audit.record(session, action, actor=actor, instance_id=instance.id, details=details)
         if instance.status == COMPLETED and instance.ended_at == now:
             audit.record(session, "instance-completed", actor=actor, instance_id=instance.id)
-            if not fresh:
-                caseclock.close_clock(session, instance.id, actor)
+            caseclock.close_clock(session, instance.id, actor)
         session.flush()
 
 

@@ -24,6 +24,7 @@ from .errors import InvalidInput, NotFound
 from .models import CalendarRevision, CalendarRule, CalendarYear
 
 SESSION_KEY = "onewindow_calendar"
+CHANGED_KEY = "onewindow_calendar_changed"
 
 
 class CalendarCache:
@@ -46,8 +47,12 @@ def current_calendar(session: so.Session) -> WorkingCalendar:
     found = session.info.get(SESSION_KEY)
     if found is not None:
         return found
-    revision = session.scalar(sa.select(CalendarRevision.revision).where(CalendarRevision.id == 1)) or 0
-    calendar = services(session).calendars.get(revision, lambda: build_calendar(session))
+    if session.info.get(CHANGED_KEY):
+        # uncommitted changes must not reach the shared cache: this transaction may still roll back
+        calendar = build_calendar(session)
+    else:
+        revision = session.scalar(sa.select(CalendarRevision.revision).where(CalendarRevision.id == 1)) or 0
+        calendar = services(session).calendars.get(revision, lambda: build_calendar(session))
     session.info[SESSION_KEY] = calendar
     return calendar
 
@@ -74,6 +79,7 @@ def _changed(session: so.Session) -> None:
         session.add(CalendarRevision(id=1, revision=1))
         session.flush()
     session.info.pop(SESSION_KEY, None)
+    session.info[CHANGED_KEY] = True
 
 
 # --- administration -----------------------------------------------------------
@@ -103,8 +109,15 @@ def set_rule(session: so.Session, day: date, workday: bool, note: str, actor: st
     """A local rule for one day; a case whose deadline it moves is recomputed."""
     from .caseclock import recompute_open
 
+    row = _put_rule(session, day, workday, note, actor)
+    _changed(session)
+    recompute_open(session, actor, since=day)
+    return row
+
+
+def _put_rule(session: so.Session, day: date, workday: bool, note: str, actor: str | None) -> CalendarRule:
     if not note or not note.strip():
-        raise InvalidInput("A local calendar rule needs a note saying why (e.g. 中心停电闭厅)")
+        raise InvalidInput(f"The local calendar rule for {day.isoformat()} needs a note saying why (e.g. 中心停电闭厅)")
     now = services(session).clock.now()
     row = session.get(CalendarRule, day)
     if row is None:
@@ -112,10 +125,8 @@ def set_rule(session: so.Session, day: date, workday: bool, note: str, actor: st
         session.add(row)
     else:
         row.workday, row.note, row.created_at, row.created_by = workday, note.strip(), now, actor
-    _changed(session)
     audit.record(session, "calendar-rule-set", actor=actor, entity_id=day.isoformat(),
                  details={"workday": workday, "note": note.strip()})
-    recompute_open(session, actor, since=day)
     return row
 
 
@@ -133,6 +144,8 @@ def delete_rule(session: so.Session, day: date, actor: str | None) -> None:
 
 def load_rules_file(session: so.Session, text: str, actor: str | None) -> int:
     """A JSON list of ``{"day": "YYYY-MM-DD", "workday": bool, "note": "..."}``; all or nothing."""
+    from .caseclock import recompute_open
+
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -144,7 +157,12 @@ def load_rules_file(session: so.Session, text: str, actor: str | None) -> int:
                 or not isinstance(item.get("workday"), bool):
             raise InvalidInput(f"rule [{index}] must be {{\"day\": \"YYYY-MM-DD\", \"workday\": true|false, "
                                f"\"note\": \"...\"}}, got {item!r}")
-        set_rule(session, parse_day(item["day"], f"rule [{index}].day"), item["workday"], item.get("note", ""), actor)
+    days = [parse_day(item["day"], f"rule [{index}].day") for index, item in enumerate(items)]
+    for day, item in zip(days, items):
+        _put_rule(session, day, item["workday"], item.get("note", ""), actor)
+    if days:  # one revision and one recount for the whole file
+        _changed(session)
+        recompute_open(session, actor, since=min(days))
     return len(items)
 
 

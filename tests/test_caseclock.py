@@ -267,3 +267,47 @@ def test_cancelling_a_case_closes_its_clock(sessions, case):
     with sessions.begin() as session:
         runtime.cancel_instance(session, iid, actor="admin", reason="申请人撤回")
     assert clock_of(sessions, iid).closed_at is not None
+
+
+def test_a_rolled_back_calendar_change_never_reaches_the_cache(sessions):
+    from datetime import date
+
+    from engine.models import CalendarRevision
+
+    with sessions.begin() as session:
+        assert workdays.current_calendar(session).is_workday(date(2026, 3, 4))
+    with pytest.raises(RuntimeError):
+        with sessions.begin() as session:
+            workdays.set_rule(session, date(2026, 3, 4), False, "闭厅（后撤销）", actor="admin")
+            assert not workdays.current_calendar(session).is_workday(date(2026, 3, 4))
+            raise RuntimeError("the administrator's command failed later on")
+    with sessions.begin() as session:
+        workdays.set_rule(session, date(2026, 3, 6), False, "停电闭厅", actor="admin")
+    with sessions.begin() as session:
+        calendar = workdays.current_calendar(session)
+        assert calendar.is_workday(date(2026, 3, 4)), "the rolled-back closure is gone"
+        assert not calendar.is_workday(date(2026, 3, 6))
+        assert session.get(CalendarRevision, 1).revision == 1
+
+
+def test_rules_file_is_all_or_nothing_and_counts_once(sessions, case):
+    import json
+    from datetime import date
+
+    from engine.models import CalendarRevision, CalendarRule
+
+    iid = case("2026-03-02T09:00:00", legalLimitDays=5, acceptedOnReceipt=True)
+    rules = [{"day": "2026-03-04", "workday": False, "note": "闭厅"},
+             {"day": "2026-03-05", "workday": False, "note": "闭厅"}]
+    with sessions.begin() as session:
+        with pytest.raises(InvalidInput, match=r"rule \[1\].day"):
+            workdays.load_rules_file(session, json.dumps([rules[0], {**rules[1], "day": "5 March"}]), actor="a")
+    with sessions.begin() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(CalendarRule)) == 0
+    with sessions.begin() as session:
+        assert workdays.load_rules_file(session, json.dumps(rules), actor="admin") == 2
+    with sessions.begin() as session:
+        assert session.get(CalendarRevision, 1).revision == 1
+        assert not workdays.current_calendar(session).is_workday(date(2026, 3, 5))
+    assert clock_of(sessions, iid).legal_deadline_at == at("2026-03-11T17:00:00")
+    assert actions(sessions, iid).count("clock-recomputed") == 1
