@@ -211,24 +211,31 @@ def request_supplement(session: so.Session, instance_id: str, missing: list[str]
     now = services(session).clock.now()
     if not missing or not all(isinstance(m, str) and m.strip() for m in missing):
         raise InvalidInput("A supplement notice must list every missing item at once (一次性告知), as text")
-    if clock.acceptance != PENDING:
-        raise BadUserRequest(f"A supplement can be requested only before acceptance; this case is {clock.acceptance}")
+    if clock.acceptance == ACCEPTED:
+        raise BadUserRequest("A supplement can be requested only before acceptance; this case is accepted")
     if clock.acceptance_due_at is not None and now > clock.acceptance_due_at:
         raise BadUserRequest("The 5 working days for a supplement notice have passed (art. 32): the case counts "
                              "as accepted from the day of receipt")
+    # a second notice answers corrections that are still insufficient; it does not restart art. 32's window
+    repeat = clock.acceptance == SUPPLEMENT
     clock.acceptance, clock.supplement_requested_at, clock.acceptance_due_at = SUPPLEMENT, now, None
     refresh(session, clock, current_calendar(session), actor)
     audit.record(session, "clock-supplement-requested", actor=actor, instance_id=instance_id,
-                 details={"missing": missing})
+                 details={"missing": missing, "repeat": repeat})
     return clock
 
 
-def supplement_complete(session: so.Session, instance_id: str, actor: str | None) -> CaseClock:
-    """The last correction arrived: that day is the acceptance date."""
+def supplement_complete(session: so.Session, instance_id: str, actor: str | None,
+                        at: datetime | str | None = None) -> CaseClock:
+    """The corrections are sufficient: the day the last one arrived (``at``, default now) is the acceptance date."""
     clock = _open_clock_for_command(session, instance_id)
     if clock.acceptance != SUPPLEMENT:
         raise BadUserRequest(f"No supplement is outstanding for this case (it is {clock.acceptance})")
-    return _accept(session, clock, services(session).clock.now(), actor, "clock-supplement-complete")
+    svc = services(session)
+    arrived = as_moment(at, svc.tz) if at is not None else svc.clock.now()
+    if not isinstance(arrived, datetime) or arrived > svc.clock.now():
+        raise InvalidInput(f"The last correction's arrival must be a past date-time, got {at!r}")
+    return _accept(session, clock, arrived, actor, "clock-supplement-complete")
 
 
 def accept(session: so.Session, instance_id: str, actor: str | None) -> CaseClock:

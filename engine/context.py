@@ -17,6 +17,7 @@ from .settings import Settings
 from .specs import SpecCache
 
 if TYPE_CHECKING:
+    from .forms import FormRegistry
     from .workdays import CalendarCache
 
 
@@ -27,6 +28,8 @@ class Services:
     specs: SpecCache = field(default_factory=SpecCache)
     #: this node's working-day calendar, rebuilt when the stored revision moves (engine.workdays)
     calendars: "CalendarCache | None" = None
+    #: the JSON Schema forms every submission is validated against (engine.forms)
+    forms: "FormRegistry | None" = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -34,10 +37,11 @@ class Services:
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> "Services":
+        from .forms import FormRegistry
         from .workdays import CalendarCache
 
         return cls(settings=settings, clock=clock or SystemClock(), specs=SpecCache(settings.spec_cache_size),
-                   calendars=CalendarCache())
+                   calendars=CalendarCache(), forms=FormRegistry(settings.forms_dir))
 
 
 def services(session: so.Session) -> Services:

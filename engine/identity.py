@@ -27,7 +27,7 @@ _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("onewindow-dummy-password")
 
 ROLES = ("admin", "designer", "worker", "supervisor", "window-clerk", "approval-clerk",
-         "specialist", "chief-representative", "section-head")
+         "specialist", "chief-representative", "section-head", "portal")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,15 @@ class Principal:
 
 
 def principal_of(user: User) -> Principal:
-    return Principal(user.username, frozenset(user.groups or []), user.department)
+    return Principal(user.username, groups_of(user.groups or [], user.department), user.department)
+
+
+def groups_of(roles: Iterable[str], department: str | None) -> frozenset[str]:
+    """A user's candidate groups: each role, and each role within the user's department
+    (``market:approval-clerk``), so a process can route a task to one department's clerks."""
+    roles = set(roles)
+    scoped = {f"{department}:{role}" for role in roles} if department else set()
+    return frozenset(roles | scoped)
 
 
 def create_user(session: so.Session, username: str, password: str | None, *, display_name: str | None = None,

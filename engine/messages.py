@@ -19,6 +19,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from . import markers
+from .properties import properties_of
+from .context import services
 from .errors import BadUserRequest, Conflict, InvalidInput
 from .models import MessageSubscription, ProcessInstance
 
@@ -107,13 +110,27 @@ def _deliver(session: so.Session, sub: MessageSubscription, variables: dict[str,
     if task is None or task.state != TaskState.WAITING:
         raise Conflict(f"Message '{sub.message_name}' arrived while instance '{sub.instance_id}' moved on; "
                        "nothing was written, try again")
+    _validate_payload(session, task, sub.message_name, variables)
     definition = next(d for d in message_definitions(task) if d.name == sub.message_name)
+    markers.acting(loaded.workflow, actor)
     task.task_spec.catch(task, BpmnEvent(definition, payload=dict(variables)))
     task.data.update(variables)
     task.task_spec._update(task)
     advance(session, loaded, actor, "message", {"messageName": sub.message_name, "activityId": sub.activity_id,
                                                 "variables": sorted(variables)})
     return Correlation("Execution", loaded.instance.id, loaded.instance.definition_id)
+
+
+def _validate_payload(session: so.Session, task: Any, message_name: str, variables: dict[str, Any]) -> None:
+    """A catch event with a ``form`` property accepts only payloads its JSON Schema allows. Behind an
+    event-based gateway the gateway waits and holds the events' definitions, so its targets are asked too."""
+    if not any(d.name == message_name for d in message_definitions(task)):
+        return
+    for spec in [task.task_spec, *getattr(task.task_spec, "outputs", [])]:
+        form = properties_of(spec).get("form")
+        if form:
+            services(session).forms.validate(form, variables)
+            return
 
 
 def _start_by_message(session: so.Session, message_name: str, business_key: str | None,

@@ -399,3 +399,76 @@ class SupervisionNotice(Base):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
     payload: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
     delivered_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+
+
+class CatalogueItem(Base):
+    """One version of an item of the catalogue (事项清单); a change adds a version, nothing is overwritten.
+
+    Cases copy the version they were accepted under into their variables
+    (rule 13), so a later change never moves a running case. The columns are
+    what the engine routes and counts by; ``details`` keeps the rest of the
+    national catalogue's fields (legal basis, fees, place, online depth, ...).
+    """
+
+    __tablename__ = "catalogue_item"
+    __table_args__ = (sa.UniqueConstraint("code", "version"), sa.Index("ix_catalogue_item_current", "code", "current"))
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    #: implementation code (实施编码), unique per item
+    code: so.Mapped[str] = so.mapped_column(sa.String(64))
+    version: so.Mapped[int]
+    current: so.Mapped[bool] = so.mapped_column(default=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(255))
+    department: so.Mapped[str] = so.mapped_column(sa.ForeignKey("department.code"), index=True)
+    #: 行政许可 / 行政确认 / 其他行政权力 / 一件事
+    item_type: so.Mapped[str] = so.mapped_column(sa.String(32))
+    #: GB/T 39046-2020 case type: 1 即办件, 2 承诺件, 9 其他
+    case_type: so.Mapped[str] = so.mapped_column(sa.String(2))
+    legal_limit_days: so.Mapped[int]
+    promised_limit_days: so.Mapped[int]
+    accepted_on_receipt: so.Mapped[bool] = so.mapped_column(default=False)
+    written_review_only: so.Mapped[bool] = so.mapped_column(default=False)
+    site_survey: so.Mapped[bool] = so.mapped_column(default=False)
+    site_survey_suspends_clock: so.Mapped[bool] = so.mapped_column(default=False)
+    #: 联办件 / 报批件 are pre-reviewed by the representative and decided by the department
+    handling: so.Mapped[str] = so.mapped_column(sa.String(16), default="standard")
+    process_key: so.Mapped[str] = so.mapped_column(sa.String(255))
+    form_key: so.Mapped[str] = so.mapped_column(sa.String(255))
+    status: so.Mapped[str] = so.mapped_column(sa.String(16), default="active")
+    details: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    created_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+
+
+class Authorization(Base):
+    """A written authorization (授权书): who may decide, pre-review, seal, receive or issue which items, when."""
+
+    __tablename__ = "authorization"
+    __table_args__ = (sa.Index("ix_authorization_holder", "username", "department"),)
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.ForeignKey("app_user.username"))
+    department: so.Mapped[str] = so.mapped_column(sa.ForeignKey("department.code"))
+    #: chief-representative | window
+    kind: so.Mapped[str] = so.mapped_column(sa.String(32))
+    #: item codes covered; null means every item of the department
+    item_codes: so.Mapped[Optional[list[str]]] = so.mapped_column(sa.JSON)
+    #: decide, pre-review, seal (representative); receive, issue, consult (window)
+    powers: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    valid_from: so.Mapped[date]
+    valid_to: so.Mapped[date]
+    signed_by: so.Mapped[str] = so.mapped_column(sa.String(255))
+    document_number: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+    revoked_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    revoked_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+
+
+class CaseSequence(Base):
+    """Next case number (办件编号) per department and day; rows are locked while a number is taken."""
+
+    __tablename__ = "case_sequence"
+
+    department: so.Mapped[str] = so.mapped_column(sa.String(50), primary_key=True)
+    day: so.Mapped[date] = so.mapped_column(primary_key=True)
+    last: so.Mapped[int] = so.mapped_column(default=0)

@@ -204,13 +204,19 @@ class CamundaLoopMixin:
         element = self.attribute("elementVariable", CAMUNDA, loop_characteristics)
         condition = self.xpath(f"./{prefix}/bpmn:completionCondition")
         original = self.spec.task_specs.pop(self.task.name)
+        # Camunda 7 has no output collection; the properties outputCollection / outputElement give one
+        # (each instance's outputElement, in input order), as SpiffWorkflow's data outputs do
+        properties = self.parse_extensions()
+        output, output_element = properties.get("outputCollection"), properties.get("outputElement")
+        if bool(output) != bool(output_element):
+            self.raise_validation_exception("A multi-instance output needs both outputCollection and outputElement")
         params = {
             "task_spec": "",
             "cardinality": cardinality if collection is None else None,
             "data_input": TaskDataReference(collection) if collection else None,
-            "data_output": None,
+            "data_output": TaskDataReference(output) if output else None,
             "input_item": TaskDataReference(element) if element else None,
-            "output_item": None,
+            "output_item": TaskDataReference(output_element) if output_element else None,
             "condition": condition[0].text if len(condition) > 0 else None,
         }
         spec_class = LocalSequentialMI if sequential else LocalParallelMI

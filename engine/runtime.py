@@ -23,7 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, caseclock, projections
+from . import audit, caseclock, markers, projections
 from .context import services
 from .deploy import latest_definition
 from .errors import BadUserRequest, Conflict, NotFound, ProcessFailure
@@ -98,13 +98,14 @@ def start_instance(session: so.Session, key: str | None = None, *, definition_id
     )
     session.add(instance)
     session.flush()  # the projections reference the instance row
+    markers.bind(workflow, markers.MarkerContext(session, instance.id, actor=actor))
     loaded = Loaded(instance, workflow, definition)
+    caseclock.open_clock(session, instance, variables or {}, actor)
     if start_message:
         _catch_start_message(workflow, start_message, variables or {})
     else:
         run_engine(workflow)
         fire_start_timer(workflow)
-    caseclock.open_clock(session, instance, variables or {}, actor)
     advance(session, loaded, actor, "start", {"definitionId": definition.id, "businessKey": business_key,
                                               "variables": sorted((variables or {}).keys())})
     return instance
@@ -134,6 +135,7 @@ def load(session: so.Session, instance_id: str) -> Loaded:
     spec, subprocess_specs = _bundle(session, definition, instance.called_definition_ids or [])
     workflow = serializer_for(definition.dialect).loads(instance.state, spec, subprocess_specs)
     workflow.script_engine = script_engine_for(session)
+    markers.bind(workflow, markers.MarkerContext(session, instance.id, actor=None))
     return Loaded(instance, workflow, definition, before=waits_of(workflow))
 
 
@@ -190,6 +192,7 @@ def advance(session: so.Session, loaded: Loaded, actor: str | None, action: str,
     workflow, instance = loaded.workflow, loaded.instance
     svc = services(session)
     now = svc.clock.now()
+    markers.acting(workflow, actor)
     run_engine(workflow)
     arm_timers(workflow, now, svc.tz)
     with conflicts_refused():

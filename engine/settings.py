@@ -58,6 +58,15 @@ class Settings:
     #: ONEWINDOW_TIMER_RETRY_DELAY — seconds before a failed timer firing is tried again.
     timer_retry_delay: float = 60.0
 
+    #: ONEWINDOW_RATING_WAIT_DAYS — working days an applicant has to rate a service (好差评) before the default counts.
+    rating_wait_days: int = 5
+    #: ONEWINDOW_RATING_DEFAULT — the rating recorded when none arrives in time (one of the five levels).
+    rating_default: str = "满意"
+    #: ONEWINDOW_BAD_RATING_FIX_DAYS — working days to rectify after a bad rating's return visit.
+    bad_rating_fix_days: int = 15
+    #: ONEWINDOW_CASE_NUMBER_PREFIX — first part of every case number (办件编号), e.g. QP-SCJ-20261125-0001.
+    case_number_prefix: str = "QP"
+
     _ENV_NAMES = {
         "database_url": ("ONEWINDOW_DATABASE_URL", "DATABASE_URL"),
     }

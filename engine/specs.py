@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 
 from lxml import etree
 
+from .properties import attach, element_properties
 from .parser import hardened_xml_parser, make_parser
 
 SpecBundle = tuple[Any, dict[str, Any]]
@@ -47,10 +48,14 @@ def parse_bundle(definitions: Sequence[Any]) -> SpecBundle:
     root = definitions[0]
     parser = make_parser(root.dialect)
     seen_xml: set[str] = set()
+    properties: dict = {}
     for definition in definitions:
         if definition.checksum in seen_xml:
             continue
         seen_xml.add(definition.checksum)
-        parser.add_bpmn_xml(etree.fromstring(definition.xml.encode("utf-8"), hardened_xml_parser()),
-                            filename=definition.resource_name)
-    return parser.get_spec(root.key), parser.get_subprocess_specs(root.key)
+        tree = etree.fromstring(definition.xml.encode("utf-8"), hardened_xml_parser())
+        properties.update(element_properties(tree))
+        parser.add_bpmn_xml(tree, filename=definition.resource_name)
+    spec, subprocess_specs = parser.get_spec(root.key), parser.get_subprocess_specs(root.key)
+    attach([spec, *subprocess_specs.values()], properties)
+    return spec, subprocess_specs

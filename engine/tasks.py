@@ -15,8 +15,10 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from SpiffWorkflow.util.task import TaskState
 
-from . import audit
+from . import audit, authorizations, markers
+from .properties import powers_required
 from .clock import as_utc
+from .context import services
 from .errors import BadUserRequest, Conflict, Forbidden, InvalidInput, NotFound
 from .models import TaskCandidate, UserTask
 from .parser import user_task_meta
@@ -157,11 +159,35 @@ def complete(session: so.Session, task_id: str, variables: dict[str, Any], *, us
     task = loaded.workflow.get_task_from_id(UUID(task_id))
     if task is None or task.state != TaskState.READY:
         raise Conflict(f"Task '{task_id}' is no longer waiting; it was completed or cancelled meanwhile")
+    _validate_form(session, row, variables)
+    _require_powers(session, row, task, user)
     task.data.update(variables)
+    markers.acting(loaded.workflow, user)
     task.run()
     advance(session, loaded, user, "complete-task", {
         "taskId": task_id, "activityId": row.activity_id, "variables": sorted(variables)})
     return loaded
+
+
+def _validate_form(session: so.Session, row: UserTask, variables: dict[str, Any]) -> None:
+    """Form data is checked against the task's form on the server, whatever the client showed."""
+    registry = services(session).forms
+    if row.form_key and registry is not None and registry.has(row.form_key):
+        registry.validate(row.form_key, variables)
+
+
+def _require_powers(session: so.Session, row: UserTask, task: Any, user: str | None) -> None:
+    """A decision task needs a valid authorization for the case's item, checked here (rule 9)."""
+    powers = powers_required(task.task_spec)
+    if not powers:
+        return
+    item_code, department = task.data.get("itemCode"), task.data.get("department")
+    if not item_code or not department:
+        raise BadUserRequest(f"Task '{row.name}' needs an authorization for the case's item, but the case "
+                             "has no itemCode/department variables")
+    for power in powers:
+        authorizations.require(session, user, department=department, item_code=item_code, power=power,
+                               instance_id=row.instance_id)
 
 
 def tasks_query(*, instance_id: str | None = None, assignee: str | None = None,

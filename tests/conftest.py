@@ -245,3 +245,71 @@ def server(database_url: str, tmp_path: Path):
     process.terminate()
     process.wait(timeout=10)
     log.close()
+
+
+# --- the approval paths: a real SMTP server, the shared-data stand-in, worker settings ----------------
+
+class MailBox:
+    """Messages a real SMTP server (aiosmtpd) received during a test."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler protocol
+        import email
+        from email import policy
+
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[MailBox, int]]:
+    from aiosmtpd.controller import Controller
+
+    box = MailBox()
+    port = _free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+@pytest.fixture
+def shared_data_url() -> Iterator[str]:
+    from standins.shared_data import serve_in_thread
+
+    server = serve_in_thread()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def seal_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo seal for the whole run (RSA key generation is slow)."""
+    from workers.seal import ensure_demo_seal
+
+    directory = tmp_path_factory.mktemp("seal")
+    ensure_demo_seal(directory, "上海市青浦区政务服务中心")
+    return directory
+
+
+@pytest.fixture
+def worker_settings(tmp_path: Path, smtp, shared_data_url: str, seal_dir: Path):
+    from workers.settings import WorkerSettings
+
+    return WorkerSettings(worker_store_url=f"sqlite:///{tmp_path / 'worker-store.db'}",
+                          documents_dir=tmp_path / "documents", seal_dir=seal_dir, smtp_port=smtp[1],
+                          shared_data_url=shared_data_url)
+
+
+@pytest.fixture
+def center(sessions, clock, worker_settings):
+    from .paths import make_center
+
+    made = make_center(sessions, clock, worker_settings)
+    yield made
+    made.context.ledger.dispose()

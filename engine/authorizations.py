@@ -1,0 +1,123 @@
+"""Written authorizations (授权书) and the check the engine makes before a decision.
+
+Rule 9: only a person holding a valid authorization for the item decides.
+The check runs inside the engine when a user task that needs a power is
+completed (the task's ``authorization`` property names the power), so a
+client that hides buttons is not the only line of defence. A refusal is an
+``AuthorizationRefused`` error carrying the audit entry that records it; the
+caller writes that entry after its own transaction rolled back.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from . import audit
+from .context import services
+from .errors import Forbidden, InvalidInput, NotFound
+from .models import Authorization, User
+
+CHIEF, WINDOW = "chief-representative", "window"
+POWERS = {CHIEF: ("decide", "pre-review", "seal"), WINDOW: ("receive", "issue", "consult")}
+POWER_NAMES = {"decide": "审批决定", "pre-review": "联办件/报批件预审", "seal": "使用审批专用章",
+               "receive": "收件受理", "issue": "出件", "consult": "咨询"}
+
+
+class AuthorizationRefused(Forbidden):
+    """The actor holds no valid authorization for this action; ``refusal`` is the audit entry to record."""
+
+    def __init__(self, message: str, refusal: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.refusal = refusal
+
+
+def grant(session: so.Session, *, username: str, department: str, kind: str, powers: Iterable[str],
+          valid_from: date, valid_to: date, signed_by: str, item_codes: list[str] | None = None,
+          document_number: str | None = None, actor: str | None = None) -> Authorization:
+    powers = sorted(set(powers))
+    if kind not in POWERS:
+        raise InvalidInput(f"Authorization kind must be one of {', '.join(POWERS)}, got {kind!r}")
+    unknown = [p for p in powers if p not in POWERS[kind]]
+    if unknown or not powers:
+        raise InvalidInput(f"A {kind} authorization grants some of {', '.join(POWERS[kind])}; got {powers}")
+    if valid_to < valid_from:
+        raise InvalidInput(f"valid_to ({valid_to}) is before valid_from ({valid_from})")
+    if session.get(User, username) is None:
+        raise InvalidInput(f"user '{username}' does not exist")
+    if not signed_by.strip():
+        raise InvalidInput("an authorization letter names who signed it")
+    row = Authorization(username=username, department=department, kind=kind, powers=powers,
+                        item_codes=sorted(set(item_codes)) if item_codes is not None else None,
+                        valid_from=valid_from, valid_to=valid_to, signed_by=signed_by.strip(),
+                        document_number=document_number, created_at=services(session).clock.now())
+    session.add(row)
+    session.flush()
+    audit.record(session, "authorization-granted", actor=actor, entity_id=str(row.id), details={
+        "username": username, "department": department, "powers": powers, "items": row.item_codes,
+        "validFrom": valid_from.isoformat(), "validTo": valid_to.isoformat()})
+    return row
+
+
+def revoke(session: so.Session, authorization_id: int, actor: str) -> Authorization:
+    row = session.get(Authorization, authorization_id)
+    if row is None:
+        raise NotFound(f"No authorization with id {authorization_id}")
+    if row.revoked_at is None:
+        row.revoked_at, row.revoked_by = services(session).clock.now(), actor
+        audit.record(session, "authorization-revoked", actor=actor, entity_id=str(row.id))
+    return row
+
+
+def covers(row: Authorization, department: str, item_code: str, power: str, today: date) -> bool:
+    return (row.department == department and power in row.powers and row.revoked_at is None
+            and row.valid_from <= today <= row.valid_to
+            and (row.item_codes is None or item_code in row.item_codes))
+
+
+def require(session: so.Session, username: str | None, *, department: str, item_code: str, power: str,
+            instance_id: str | None = None) -> Authorization:
+    """The authorization that allows ``username`` to use ``power`` on the item now, or a refusal."""
+    svc = services(session)
+    today = svc.clock.now().astimezone(svc.tz).date()
+    held = list(session.scalars(sa.select(Authorization).where(Authorization.username == (username or ""),
+                                                                Authorization.department == department)))
+    for row in held:
+        if covers(row, department, item_code, power, today):
+            return row
+    raise AuthorizationRefused(_refusal_message(username, department, item_code, power, held, today), {
+        "action": "authorization-refused", "actor": username, "instance_id": instance_id,
+        "details": {"department": department, "itemCode": item_code, "power": power}})
+
+
+def _refusal_message(username: str | None, department: str, item_code: str, power: str,
+                     held: list[Authorization], today: date) -> str:
+    what = f"'{power}' ({POWER_NAMES.get(power, power)}) on item '{item_code}' of department '{department}'"
+    relevant = [r for r in held if power in r.powers and (r.item_codes is None or item_code in r.item_codes)]
+    if not relevant:
+        return f"User '{username}' holds no authorization for {what}"
+    row = max(relevant, key=lambda r: r.valid_to)
+    if row.revoked_at is not None:
+        return f"User '{username}''s authorization {row.id} for {what} was revoked on {row.revoked_at.date()}"
+    if row.valid_to < today:
+        return f"User '{username}''s authorization {row.id} for {what} expired on {row.valid_to}"
+    return f"User '{username}''s authorization {row.id} for {what} is valid only from {row.valid_from}"
+
+
+def record_refusal(session: so.Session, refused: AuthorizationRefused) -> None:
+    """Write the refusal's audit entry (in a transaction of its own, after the command rolled back)."""
+    entry = refused.refusal
+    audit.record(session, entry["action"], actor=entry["actor"], instance_id=entry["instance_id"],
+                 details=entry["details"])
+
+
+def holders(session: so.Session, department: str, power: str, *, item_code: str,
+            at: datetime | None = None) -> list[str]:
+    """Users who may use ``power`` on the item now: routing asks whether the item is in a
+    representative's delegated list (授权清单)."""
+    svc = services(session)
+    today = (at or svc.clock.now()).astimezone(svc.tz).date()
+    rows = session.scalars(sa.select(Authorization).where(Authorization.department == department))
+    return sorted({r.username for r in rows if covers(r, department, item_code, power, today)})

@@ -1,0 +1,108 @@
+"""Starting a case (办件): one application for one catalogue item, or for a bundled 一件事.
+
+Rule 1: every application comes in at the comprehensive window (a window
+clerk) or online (the portal); a department never receives directly. The
+application is validated against the item's form, a case number is taken
+from the engine's sequence (it is the business key, known at once for the
+acceptance receipt), and the item version is copied into the case's
+variables, so later catalogue changes never move it (rule 13).
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from . import authorizations, catalogue, runtime
+from .context import services
+from .errors import Forbidden, InvalidInput
+from .models import CaseSequence, CatalogueItem, ProcessInstance
+
+CHANNELS = {"window": ("window-clerk",), "online": ("portal",)}
+BUNDLE = "一件事"
+BUNDLE_DEPARTMENT = "center"
+
+
+def start_case(session: so.Session, item_code: str, application: dict[str, Any], *, channel: str,
+               actor: str, actor_groups: Iterable[str], materials: list[dict[str, Any]] | None = None
+               ) -> ProcessInstance:
+    """Receive an application and start the item's process; the instance's business key is the case number."""
+    _require_channel(channel, actor_groups)
+    item = catalogue.active_item(session, item_code)
+    services(session).forms.validate(item.form_key, application)
+    materials = _materials(materials)
+    variables = _case_variables(session, item)
+    number = next_case_number(session, item.department)
+    variables.update({
+        "caseNumber": number, "application": application, "applicant": _applicant(application),
+        "submittedMaterials": materials, "channel": channel, "receivedBy": actor,
+        "receivedAt": services(session).clock.now().astimezone(services(session).tz).isoformat(timespec="seconds"),
+    })
+    return runtime.start_instance(session, item.process_key, business_key=number, variables=variables, actor=actor)
+
+
+def _require_channel(channel: str, groups: Iterable[str]) -> None:
+    if channel not in CHANNELS:
+        raise InvalidInput(f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
+    if not set(groups) & {*CHANNELS[channel], "admin"}:
+        raise Forbidden("Applications are received at the comprehensive window (综合窗口) or online only; "
+                        f"receiving on the '{channel}' channel needs the role {' or '.join(CHANNELS[channel])}")
+
+
+def _materials(materials: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    materials = materials or []
+    for index, entry in enumerate(materials):
+        if not isinstance(entry, dict) or not isinstance(entry.get("code"), str) or not entry["code"]:
+            raise InvalidInput(f"materials[{index}] needs the material 'code' from the item's list")
+    return materials
+
+
+def _applicant(application: dict[str, Any]) -> dict[str, Any]:
+    """The applicant's name and contacts, for notices and the inbox (the form keeps the rest)."""
+    keys = ("applicantName", "applicantType", "idNumber", "phone", "email", "address")
+    return {k: application[k] for k in keys if k in application}
+
+
+def _case_variables(session: so.Session, item: CatalogueItem) -> dict[str, Any]:
+    settings = services(session).settings
+    variables = catalogue.case_variables(item)
+    variables.update({
+        "delegatedToChief": bool(authorizations.holders(session, item.department, "decide", item_code=item.code)),
+        "ratingWaitDays": settings.rating_wait_days, "ratingDefault": settings.rating_default,
+        "badRatingFixDays": settings.bad_rating_fix_days,
+    })
+    if item.item_type == BUNDLE:
+        variables["bundleItems"] = _bundle_members(session, item)
+    else:  # the decision path reads bundleItem to tell a bundle member from a single case
+        variables["bundleItem"] = None
+    return variables
+
+
+def _bundle_members(session: so.Session, item: CatalogueItem) -> list[dict[str, Any]]:
+    codes = item.details.get("bundle_items") or []
+    if len(codes) < 2:
+        raise InvalidInput(f"一件事 '{item.code}' lists fewer than two member items (details.bundle_items)")
+    members = []
+    for code in codes:
+        member = catalogue.active_item(session, code)
+        entry = catalogue.case_variables(member)
+        entry["delegatedToChief"] = bool(authorizations.holders(session, member.department, "decide",
+                                                                item_code=member.code))
+        members.append(entry)
+    return members
+
+
+def next_case_number(session: so.Session, department: str) -> str:
+    """QP-<DEPARTMENT>-<yyyymmdd>-<nnnn>, unique: the day's sequence row is locked while it is taken."""
+    svc = services(session)
+    today: date = svc.clock.now().astimezone(svc.tz).date()
+    row = session.scalar(sa.select(CaseSequence).where(CaseSequence.department == department,
+                                                       CaseSequence.day == today).with_for_update())
+    if row is None:
+        row = CaseSequence(department=department, day=today, last=0)
+        session.add(row)
+    row.last += 1
+    session.flush()
+    return f"{svc.settings.case_number_prefix}-{department.upper()}-{today:%Y%m%d}-{row.last:04d}"

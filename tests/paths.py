@@ -1,0 +1,120 @@
+"""A service center in a test: the reform's processes deployed, the demo catalogue and staff seeded,
+real worker handlers (PDF, seal, SMTP, shared data) run against the engine's external-task commands."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from api.demo import seed
+from engine import cases, deploy, external, identity, messages, scheduler, tasks
+from engine.models import ExternalTask, ProcessInstance, User, UserTask
+from engine.settings import PROJECT_ROOT
+from workers.handlers import WorkerContext, build_handlers
+from workers.runtime import ExternalTask as WorkerTask
+
+from .flows import completed_activities, variables
+
+ENTERPRISE = {"applicantType": "enterprise", "applicantName": "上海青禾餐饮管理有限公司",
+              "creditCode": "91310118MA1JL0001X", "legalRepresentative": "陆青禾", "contactName": "陆青禾",
+              "phone": "13800000001", "email": "luqinghe@example.com", "address": "上海市青浦区盈港东路1号",
+              "request": "新开一家中式快餐店，经营面积120平方米"}
+PERSON = {"applicantType": "individual", "applicantName": "沈小明", "idNumber": "310229199001011234",
+          "phone": "13900000002", "email": "shenxm@example.com", "address": "上海市青浦区朱家角镇1号",
+          "request": "在朱家角镇开一家小吃店"}
+FOOD_LICENCE, FOOD_CHANGE, PHARMACY = "310118-SCJ-002", "310118-SCJ-003", "310118-SCJ-004"
+SOLE_TRADER, PERFORMANCE, RESTAURANT_BUNDLE = "310118-SCJ-001", "310118-WHLY-002", "310118-YJS-001"
+ALL_FOOD_MATERIALS = [{"code": c} for c in ("application-form", "layout", "safety-rules")]
+
+
+@dataclass
+class Center:
+    sessions: Any
+    clock: Any
+    context: WorkerContext
+    handlers: dict = field(default_factory=dict)
+
+    def groups(self, username: str) -> frozenset[str]:
+        with self.sessions.begin() as session:
+            return identity.principal_of(session.get(User, username)).groups
+
+    def receive(self, item: str, application: dict, materials: list[dict] | None = None,
+                user: str = "window", channel: str = "window") -> str:
+        with self.sessions.begin() as session:
+            instance = cases.start_case(session, item, application, channel=channel, actor=user,
+                                        actor_groups=self.groups(user), materials=materials)
+            return instance.business_key
+
+    def instance_id(self, key: str) -> str:
+        with self.sessions.begin() as session:
+            return session.scalar(sa.select(ProcessInstance.id).where(ProcessInstance.business_key == key))
+
+    def work(self, worker: str = "test-worker", rounds: int = 50) -> list[str]:
+        """Fetch and do every service task until none is left; returns the topics done, in order."""
+        done = []
+        for _ in range(rounds):
+            with self.sessions.begin() as session:
+                locked = external.fetch_and_lock(session, worker, [external.TopicRequest(t, 60_000) for t in self.handlers],
+                                                 max_tasks=10)
+                batch = [self._worker_task(item, worker) for item in locked]
+            if not batch:
+                return done
+            for task in batch:
+                result = self.handlers[task.topic](task)
+                with self.sessions.begin() as session:
+                    external.complete(session, task.id, worker, result or {})
+                done.append(task.topic)
+        raise AssertionError("service tasks kept coming")
+
+    @staticmethod
+    def _worker_task(locked: external.LockedTask, worker: str) -> WorkerTask:
+        row: ExternalTask = locked.row
+        return WorkerTask(id=row.id, topic=row.topic, activity_id=row.activity_id,
+                          process_instance_id=row.instance_id, business_key=row.business_key,
+                          variables=locked.variables, retries=row.retries, worker_id=worker)
+
+    def tasks(self, key: str) -> list[UserTask]:
+        with self.sessions.begin() as session:
+            return list(session.scalars(sa.select(UserTask).where(UserTask.business_key == key)
+                                        .order_by(UserTask.created_at, UserTask.activity_id)))
+
+    def waiting(self, key: str) -> list[str]:
+        return [t.activity_id for t in self.tasks(key)]
+
+    def complete(self, key: str, activity: str, user: str, data: dict, *, department: str | None = None) -> None:
+        """Complete the waiting ``activity`` (of ``department``, where several departments have one)."""
+        found = [t for t in self.tasks(key) if t.activity_id == activity
+                 and (department is None or any(g.startswith(f"{department}:") for g in t.candidate_groups))]
+        assert found, f"no '{activity}' task waits in {key}; waiting: {self.waiting(key)}"
+        with self.sessions.begin() as session:
+            tasks.complete(session, found[0].id, data, user=user, groups=self.groups(user))
+
+    def message(self, name: str, key: str, data: dict, user: str = "portal") -> None:
+        with self.sessions.begin() as session:
+            messages.correlate(session, name, business_key=key, variables=data, actor=user)
+
+    def pass_days(self, days: float) -> int:
+        """Move the clock on and let the scheduler fire what came due."""
+        self.clock.advance(timedelta(days=days))
+        return scheduler.run_until_idle(self.sessions)
+
+    def variables(self, key: str) -> dict:
+        return variables(self.sessions, self.instance_id(key))
+
+    def completed(self, key: str) -> set[str]:
+        return completed_activities(self.sessions, self.instance_id(key))
+
+    def status(self, key: str) -> str:
+        with self.sessions.begin() as session:
+            return session.scalar(sa.select(ProcessInstance.status).where(ProcessInstance.business_key == key))
+
+
+def make_center(sessions, clock, worker_settings) -> Center:
+    with sessions.begin() as session:
+        deploy.deploy_directory(session, PROJECT_ROOT / "processes", actor="test")
+        seed(session, password=None)
+    context = WorkerContext.create(worker_settings)
+    context.now = clock.now
+    return Center(sessions, clock, context, build_handlers(context))

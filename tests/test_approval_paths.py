@@ -1,0 +1,314 @@
+"""The reform's approval paths end to end: clerks complete tasks as the engine API lets them, the real
+worker handlers do the service tasks (signed PDFs, mail over SMTP, the shared-data stand-in over HTTP)."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+from engine import authorizations, caseclock, catalogue
+from engine.errors import Forbidden
+from engine.forms import FormInvalid
+from engine.models import AuditEntry, CaseClock, ClockSuspension
+
+from .paths import (ALL_FOOD_MATERIALS, ENTERPRISE, FOOD_CHANGE, FOOD_LICENCE, PERFORMANCE, PERSON, PHARMACY,
+                    RESTAURANT_BUNDLE, SOLE_TRADER)
+
+APPLICANT_MAIL = "luqinghe@example.com"
+GRANT = {"decision": "grant", "opinion": "符合条件，准予许可", "sealConfirmed": True}
+
+
+def verify_signed(path: str, seal_dir: Path) -> None:
+    """The PDF carries one intact signature that chains to the seal's CA."""
+    trust = ValidationContext(trust_roots=[load_cert_from_pemder(str(seal_dir / "ca.crt"))])
+    with open(path, "rb") as handle:
+        signatures = PdfFileReader(handle).embedded_signatures
+        assert len(signatures) == 1
+        status = validate_pdf_signature(signatures[0], trust)
+    assert status.intact and status.valid and status.trusted, status.pretty_print_details()
+
+
+def clock_of(center, key):
+    with center.sessions.begin() as session:
+        clock = session.get(CaseClock, center.instance_id(key))
+        session.expunge(clock)
+        return clock
+
+
+def accept_and_decide_on_the_spot(center, key, decision=GRANT):
+    center.complete(key, "Task_acceptance_review", "market_clerk", {"acceptance": "accept", "opinion": "材料齐全，予以受理"})
+    assert center.work() == ["acceptance-receipt"]
+    center.complete(key, "Task_chief_decision", "market_chief", decision)
+
+
+def test_happy_path_on_the_spot_decision_with_signed_certificate_delivery_and_rating(center, smtp, seal_dir):
+    box, _ = smtp
+    key = center.receive(FOOD_CHANGE, ENTERPRISE, [{"code": "application-form"}])
+    assert key.startswith("QP-MARKET-20260105-")
+    assert center.work() == ["shared-data", "materials-check"]
+    found = center.variables(key)
+    # 两个免于提交: the licences came from the shared-data service, so nothing is missing
+    assert {m["code"] for m in found["sharedMaterials"]} == {"business-licence", "old-licence"}
+    assert found["materialsComplete"] is True
+    assert center.waiting(key) == ["Task_acceptance_review"]
+    accept_and_decide_on_the_spot(center, key)
+    assert center.work() == ["certificate"]
+    found = center.variables(key)
+    assert found["decidedAt"] and found["certificates"][0]["number"] == f"{key}-01"
+    verify_signed(found["certificates"][0]["file"], seal_dir)
+    verify_signed(found["receiptDocument"]["file"], seal_dir)
+    assert clock_of(center, key).closed_at is not None  # the decision stops the clock, not the delivery
+    center.complete(key, "Task_delivery", "window", {"deliveryMethod": "window", "recipientName": "陆青禾"})
+    assert center.work() == ["rating-request"]
+    center.message("rating-received", key, {"rating": "非常满意", "realName": True})
+    assert center.status(key) == "completed"
+    subjects = [m["Subject"] for m in box.to(APPLICANT_MAIL)]
+    assert [s.split(" ")[0] for s in subjects] == ["【青浦政务服务】受理凭证", "【青浦政务服务】准予许可，证照已制作",
+                                                   "【青浦政务服务】请对本次服务进行评价"]
+
+
+def test_supplement_loop_twice_then_accepted_from_the_last_correction(center, smtp):
+    box, _ = smtp
+    key = center.receive(FOOD_LICENCE, ENTERPRISE, [{"code": "application-form"}])
+    center.work()
+    assert center.variables(key)["missingMaterials"] == ["与食品经营相适应的经营场所平面布局图", "食品安全管理制度文本"]
+    for round_, missing in enumerate([["经营场所平面布局图", "食品安全管理制度文本"], ["食品安全管理制度文本（需加盖公章）"]]):
+        center.complete(key, "Task_acceptance_review", "market_clerk",
+                        {"acceptance": "supplement", "opinion": "材料不齐", "missingItems": missing})
+        assert center.work() == ["notify"]
+        assert clock_of(center, key).acceptance == caseclock.SUPPLEMENT
+        center.pass_days(1)
+        center.message("supplement-received", key, {"submittedMaterials": ALL_FOOD_MATERIALS})
+        assert center.work() == ["shared-data", "materials-check"]
+    arrived = center.clock.now()
+    center.pass_days(1)
+    center.complete(key, "Task_acceptance_review", "market_clerk", {"acceptance": "accept", "opinion": "补正后齐全"})
+    assert center.work() == ["acceptance-receipt"]
+    clock = clock_of(center, key)
+    assert clock.acceptance == caseclock.ACCEPTED and clock.accepted_at == arrived.replace(microsecond=0)
+    notices = [m for m in box.to(APPLICANT_MAIL) if "请补正材料" in m["Subject"]]
+    assert len(notices) == 2 and "1. 经营场所平面布局图\n2. 食品安全管理制度文本" in notices[0].get_content()
+    assert center.waiting(key) == ["Task_handoff"]  # a new food business gets a site survey
+
+
+def test_refusal_to_accept_gives_reasons_and_remedies_and_ends_the_case(center, smtp, seal_dir):
+    box, _ = smtp
+    key = center.receive(FOOD_CHANGE, ENTERPRISE, [{"code": "application-form"}])
+    center.work()
+    center.complete(key, "Task_acceptance_review", "market_clerk", {
+        "acceptance": "refuse", "opinion": "不属于本机关职权范围",
+        "refusalReasons": "申请事项依法不需要取得行政许可"})
+    assert center.work() == ["notify"]
+    assert center.status(key) == "completed" and "End_not_accepted" in center.completed(key)
+    body = box.to(APPLICANT_MAIL)[-1].get_content()
+    assert "申请事项依法不需要取得行政许可" in body and "行政复议" in body and "行政诉讼" in body
+    verify_signed(center.variables(key)["noticeDocument"]["file"], seal_dir)
+    assert clock_of(center, key).closed_at is not None
+
+
+def test_three_level_refusal_with_reasons_and_a_signed_decision_letter(center, smtp, seal_dir):
+    box, _ = smtp
+    key = center.receive("310118-GHZY-001", ENTERPRISE, [{"code": "application-form"}, {"code": "drawings"}])
+    center.work()
+    center.complete(key, "Task_acceptance_review", "planning_clerk", {"acceptance": "accept", "opinion": "受理"})
+    center.work()
+    assert center.variables(key)["decisionRoute"] == "department"  # not written-review-only: three levels
+    center.complete(key, "Task_handling_review", "planning_clerk", {"opinion": "建筑间距不符合规划条件", "recommendation": "refuse"})
+    center.complete(key, "Task_section_review", "planning_head", {"opinion": "同意承办意见", "agree": True})
+    with pytest.raises(FormInvalid) as refused:
+        center.complete(key, "Task_chief_decision", "planning_chief", {"decision": "refuse", "opinion": "不予许可",
+                                                                       "sealConfirmed": True})
+    assert refused.value.fields == {"decisionReasons": "「不予许可的理由」为必填项"}
+    center.complete(key, "Task_chief_decision", "planning_chief", {
+        "decision": "refuse", "opinion": "不予许可", "sealConfirmed": True,
+        "decisionReasons": "建筑间距不符合《上海市城市规划管理技术规定》第二十六条"})
+    assert center.work() == ["decision-letter"]
+    letter = center.variables(key)["decisionLetter"]
+    verify_signed(letter["file"], seal_dir)
+    mail = box.to(APPLICANT_MAIL)[-1].get_content()
+    assert "第二十六条" in mail and "六十日内依法申请行政复议" in mail
+    levels = [t for t in center.completed(key) if t.startswith(("Task_handling", "Task_section", "Task_chief"))]
+    assert sorted(levels) == ["Task_chief_decision", "Task_handling_review", "Task_section_review"]
+
+
+def test_only_a_valid_authorization_completes_the_decision(center):
+    with center.sessions.begin() as session:
+        from engine import identity
+        identity.create_user(session, "market_chief2", None, groups=["chief-representative"], department="market")
+    key = center.receive(FOOD_CHANGE, ENTERPRISE, [{"code": "application-form"}])
+    center.work()
+    center.complete(key, "Task_acceptance_review", "market_clerk", {"acceptance": "accept", "opinion": "受理"})
+    center.work()
+    with pytest.raises(authorizations.AuthorizationRefused, match="holds no authorization") as refused:
+        center.complete(key, "Task_chief_decision", "market_chief2", GRANT)
+    with center.sessions.begin() as session:
+        authorizations.record_refusal(session, refused.value)
+        entry = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "authorization-refused")).one()
+        assert entry.actor == "market_chief2" and entry.details["itemCode"] == FOOD_CHANGE
+        letter = session.scalars(sa.select(authorizations.Authorization)
+                                 .where(authorizations.Authorization.username == "market_chief")).one()
+        authorizations.revoke(session, letter.id, actor="admin")
+    with pytest.raises(Forbidden, match="was revoked"):
+        center.complete(key, "Task_chief_decision", "market_chief", GRANT)
+    assert center.waiting(key) == ["Task_chief_decision"]  # nothing was written
+
+
+def test_an_expired_authorization_blocks_the_decision(center):
+    key = center.receive(FOOD_CHANGE, ENTERPRISE, [{"code": "application-form"}])
+    center.work()
+    center.complete(key, "Task_acceptance_review", "market_clerk", {"acceptance": "accept", "opinion": "受理"})
+    center.work()
+    center.clock.advance(timedelta(days=3 * 365))  # the demo letters run to the end of 2028
+    with pytest.raises(Forbidden, match="expired on 2028-12-31"):
+        center.complete(key, "Task_chief_decision", "market_chief", GRANT)
+
+
+def test_site_survey_warns_escalates_and_pauses_the_clock_where_the_item_says_so(center, smtp):
+    box, _ = smtp
+    key = center.receive(PHARMACY, ENTERPRISE, [{"code": c} for c in ("application-form", "pharmacist", "premises")])
+    center.work()
+    center.complete(key, "Task_acceptance_review", "market_clerk", {"acceptance": "accept", "opinion": "受理"})
+    center.work()
+    center.complete(key, "Task_handoff", "market_clerk", {"surveyScope": "核查经营场所和仓库", "surveyLimitDays": 2})
+    assert clock_of(center, key).suspended_since is not None  # this item stops the clock for the survey
+    assert center.waiting(key) == ["Task_site_survey"]
+    center.pass_days(1.5)  # Tuesday evening, after office close: one working day left
+    assert center.work() == ["notify"]
+    assert "即将超期" in box.to("market@qingpu.gov.cn")[-1]["Subject"]
+    assert center.waiting(key) == ["Task_site_survey"]  # the warning does not interrupt the survey
+    center.pass_days(1)  # Wednesday evening: overdue
+    assert center.waiting(key) == ["Task_escalation"]
+    center.complete(key, "Task_escalation", "market_head", {"instruction": "请两个工作日内完成", "surveyLimitDays": 2})
+    report = {"inspectors": [{"name": "周涛", "staffId": "SCJ-031"}], "surveyDate": "2026-01-08",
+              "findings": "经营场所与申请材料一致", "surveyConclusion": "符合"}
+    with pytest.raises(FormInvalid) as one_inspector:
+        center.complete(key, "Task_site_survey", "market_specialist", report)
+    assert one_inspector.value.fields == {"inspectors": "「核查人员」至少需要两名（行政许可法第三十四条）"}
+    report["inspectors"].append({"name": "周涛", "staffId": "SCJ-031"})
+    with pytest.raises(FormInvalid, match="不能是同一人"):
+        center.complete(key, "Task_site_survey", "market_specialist", report)
+    report["inspectors"][1] = {"name": "吴静", "staffId": "SCJ-044"}
+    center.complete(key, "Task_site_survey", "market_specialist", report)
+    center.complete(key, "Task_report_receipt", "market_clerk", {"remark": "踏勘报告已接收"})
+    clock = clock_of(center, key)
+    assert clock.suspended_since is None and clock.suspended_days == 2  # Monday 09:00 to Wednesday evening
+    with center.sessions.begin() as session:
+        pause = session.scalars(sa.select(ClockSuspension)).one()
+        assert pause.procedure == "site-survey" and pause.result == "符合" and "不计入审批时限" in pause.legal_basis
+    assert center.waiting(key) == ["Task_handling_review"]
+
+
+def test_bundle_with_three_departments_one_refusing_gets_one_combined_answer(center, smtp, seal_dir):
+    box, _ = smtp
+    key = center.receive(RESTAURANT_BUNDLE, ENTERPRISE, [{"code": c} for c in ("application-form", "layout", "drainage-plan")])
+    assert center.work() == ["shared-data", "materials-check", "acceptance-receipt"]
+    assert sorted(center.waiting(key)) == ["Task_chief_decision", "Task_handoff", "Task_handoff"]
+    for department in ("market", "housing"):
+        handoff = [t for t in center.tasks(key) if t.activity_id == "Task_handoff" and f"{department}:approval-clerk" in t.candidate_groups]
+        assert len(handoff) == 1
+    # each department sees only its own task
+    ecology = [t for t in center.tasks(key) if t.activity_id == "Task_chief_decision"][0]
+    assert ecology.candidate_groups == ["ecology:chief-representative"]
+    report = {"inspectors": [{"name": "甲", "staffId": "1"}, {"name": "乙", "staffId": "2"}], "surveyDate": "2026-01-06",
+              "findings": "现场与申请一致", "surveyConclusion": "符合"}
+    for department in ("market", "housing"):  # survey first, then three levels
+        center.complete(key, "Task_handoff", f"{department}_clerk", {"surveyScope": "现场核查", "surveyLimitDays": 3},
+                        department=department)
+        center.complete(key, "Task_site_survey", f"{department}_specialist", report, department=department)
+        center.complete(key, "Task_report_receipt", f"{department}_clerk", {"remark": "已接收"}, department=department)
+        center.complete(key, "Task_handling_review", f"{department}_clerk", {"opinion": "符合", "recommendation": "grant"},
+                        department=department)
+        center.complete(key, "Task_section_review", f"{department}_head", {"opinion": "同意", "agree": True},
+                        department=department)
+        center.complete(key, "Task_chief_decision", f"{department}_chief", GRANT, department=department)
+    # the discharge permit is written review only and delegated: the representative decides on the spot
+    center.complete(key, "Task_chief_decision", "ecology_chief", {
+        "decision": "refuse", "opinion": "不予许可", "sealConfirmed": True, "decisionReasons": "未按规定安装油烟净化设施"})
+    assert center.work() == ["notify-departments"]
+    for department in ("market", "housing", "ecology"):
+        assert "未按规定安装油烟净化设施" in box.to(f"{department}@qingpu.gov.cn")[-1].get_content()
+    found = center.variables(key)
+    assert [r["decision"] for r in found["memberResults"]] == ["grant", "grant", "refuse"]
+    center.complete(key, "Task_combined_answer", "window", {"issueGranted": True, "answerText": "排污许可不予许可，其余两项准予许可"})
+    assert center.work() == ["certificate"]
+    certificates = center.variables(key)["certificates"]
+    assert [c["itemCode"] for c in certificates] == ["310118-SCJ-002", "310118-JSGL-002"]
+    for made in certificates:
+        verify_signed(made["file"], seal_dir)
+
+
+def test_instant_item_runs_start_to_finish_in_one_visit(center, smtp):
+    start = center.clock.now()
+    key = center.receive(SOLE_TRADER, PERSON, [{"code": "application-form"}, {"code": "premises"}])
+    assert center.work() == ["shared-data", "materials-check", "acceptance-receipt"]  # 收件即受理: no review
+    center.complete(key, "Task_chief_decision", "market_chief", GRANT)
+    assert center.work() == ["certificate"]
+    center.complete(key, "Task_delivery", "window", {"deliveryMethod": "window", "recipientName": "沈小明"})
+    center.work()
+    center.message("rating-received", key, {"rating": "满意"})
+    assert center.status(key) == "completed" and center.clock.now() == start
+    clock = clock_of(center, key)
+    assert clock.accepted_at == clock.received_at and clock.closed_at <= clock.promised_deadline_at
+
+
+def test_bad_rating_opens_return_visit_and_rectification_and_silence_records_the_default(center):
+    keys = []
+    for _ in range(2):
+        key = center.receive(PERFORMANCE, ENTERPRISE, [{"code": "application-form"}, {"code": "programme"}])
+        center.work()
+        center.complete(key, "Task_acceptance_review", "culture_clerk", {"acceptance": "accept", "opinion": "受理"})
+        center.work()
+        center.complete(key, "Task_chief_decision", "culture_chief", GRANT)
+        center.work()
+        center.complete(key, "Task_delivery", "window", {"deliveryMethod": "mail", "recipientName": "陆青禾",
+                                                         "address": "上海市青浦区盈港东路1号", "trackingNumber": "SF1234567890"})
+        center.work()
+        keys.append(key)
+    bad, silent = keys
+    with pytest.raises(FormInvalid, match="评价"):
+        center.message("rating-received", bad, {"rating": "差"})
+    center.message("rating-received", bad, {"rating": "不满意", "ratingComment": "窗口等候时间太长", "realName": True})
+    assert center.waiting(bad) == ["Task_return_visit"]
+    center.complete(bad, "Task_return_visit", "supervisor", {"visitMethod": "phone", "visitResult": "申请人反映等候超过一小时",
+                                                             "complaintValid": True})
+    rectify = center.tasks(bad)[0]
+    assert rectify.activity_id == "Task_rectification" and rectify.candidate_groups == ["culture:section-head"]
+    center.complete(bad, "Task_rectification", "culture_head", {"measures": "高峰时段增开窗口", "feedback": "已电话反馈申请人"})
+    assert center.status(bad) == "completed"
+    center.pass_days(8)  # five working days pass without a rating
+    assert center.status(silent) == "completed"
+    found = center.variables(silent)
+    assert found["rating"] == "满意" and found["ratingSource"] == "default"
+
+
+def test_receiving_is_for_the_window_and_the_application_form_is_enforced(center):
+    with pytest.raises(Forbidden, match="综合窗口"):
+        center.receive(FOOD_CHANGE, ENTERPRISE, user="market_clerk")
+    broken = {**ENTERPRISE, "creditCode": "123", "phone": "", "extra": "x"}
+    del broken["applicantName"]
+    with pytest.raises(FormInvalid) as invalid:
+        center.receive(FOOD_CHANGE, broken)
+    assert invalid.value.fields == {
+        "applicantName": "「单位名称」为必填项", "creditCode": "「统一社会信用代码」应为18位，由数字和大写字母组成",
+        "extra": "表单中没有「extra」这一项，请勿提交", "phone": "「联系电话」应为11位手机号或带区号的固定电话"}
+    assert center.receive(FOOD_CHANGE, ENTERPRISE, user="portal", channel="online")
+
+
+def test_a_case_keeps_the_item_version_it_was_accepted_under(center):
+    before = center.receive(FOOD_CHANGE, ENTERPRISE, [{"code": "application-form"}])
+    with center.sessions.begin() as session:
+        item = catalogue.current_version(session, FOOD_CHANGE)
+        data = {name: getattr(item, name) for name in ("code", "name", "department", "item_type", "case_type",
+                "legal_limit_days", "accepted_on_receipt", "written_review_only", "site_survey",
+                "site_survey_suspends_clock", "handling", "process_key", "form_key", "status")}
+        catalogue.put_item(session, {**data, "promised_limit_days": 3, "details": item.details}, actor="admin")
+    after = center.receive(FOOD_CHANGE, ENTERPRISE, [{"code": "application-form"}])
+    assert (center.variables(before)["itemVersion"], center.variables(before)["promisedLimitDays"]) == (1, 5)
+    assert (center.variables(after)["itemVersion"], center.variables(after)["promisedLimitDays"]) == (2, 3)
+    assert (clock_of(center, before).promised_limit_days, clock_of(center, after).promised_limit_days) == (5, 3)

@@ -1,0 +1,233 @@
+"""The service-task topics of the approval paths and the handlers that do them.
+
+Each handler is a function of one ``ExternalTask`` returning the variables to
+complete it with. Side effects (files, mail) go through the ledger keyed by
+topic and task id, so a redelivered task repeats nothing (see ``workers.ledger``).
+
+Topics: shared-data, materials-check, acceptance-receipt, certificate,
+decision-letter, notify, notify-departments, rating-request.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from . import materials
+from .documents import REMEDY, Document, write_signed
+from .ledger import Ledger
+from .mail import Mailer
+from .runtime import ExternalTask, Handler
+from .seal import Seal, ensure_demo_seal
+from .settings import WorkerSettings
+
+TEMPLATES = json.loads((Path(__file__).parent / "templates" / "zh-CN.json").read_text(encoding="utf-8"))
+CHANNELS = {"window": "综合窗口", "online": "一网通办"}
+DEPARTMENT_NAMES = {"market": "区市场监督管理局", "planning": "区规划和自然资源局", "housing": "区建设管理委员会",
+                    "ecology": "区生态环境局", "culture": "区文化和旅游局", "center": "区政务服务中心"}
+
+
+@dataclass
+class WorkerContext:
+    """What the handlers share: configuration, the ledger, mail, the seal and the shared-data client."""
+
+    settings: WorkerSettings
+    ledger: Ledger
+    mailer: Mailer
+    shared: materials.SharedDataClient
+    _seal: Seal | None = None
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+
+    @classmethod
+    def create(cls, settings: WorkerSettings) -> "WorkerContext":
+        return cls(settings, Ledger(settings.worker_store_url),
+                   Mailer(settings.smtp_host, settings.smtp_port, settings.mail_from),
+                   materials.SharedDataClient(settings.shared_data_url))
+
+    @property
+    def seal(self) -> Seal:
+        if self._seal is None:
+            ensure_demo_seal(self.settings.seal_dir, self.settings.center_name)
+            self._seal = Seal(self.settings.seal_dir)
+        return self._seal
+
+
+def build_handlers(context: WorkerContext) -> dict[str, Handler]:
+    def bind(function: Callable[[WorkerContext, ExternalTask], dict[str, Any]]) -> Handler:
+        return lambda task: function(context, task)
+
+    return {
+        "shared-data": lambda task: materials.fetch_shared(task, context.shared),
+        "materials-check": materials.check_materials,
+        "acceptance-receipt": bind(acceptance_receipt),
+        "certificate": bind(certificate),
+        "decision-letter": bind(decision_letter),
+        "notify": bind(notify),
+        "notify-departments": bind(notify_departments),
+        "rating-request": bind(rating_request),
+    }
+
+
+# --- texts ------------------------------------------------------------------------------
+
+def fields_of(task: ExternalTask, **extra: Any) -> dict[str, Any]:
+    """Placeholders for templates: case variables, the applicant, and computed texts."""
+    variables = dict(task.variables)
+    application = variables.get("application") or {}
+    values = {k: v for k, v in variables.items() if isinstance(v, (str, int, float))}
+    values.update({
+        "caseNumber": task.business_key or variables.get("caseNumber", ""),
+        "applicantName": application.get("applicantName", ""),
+        "holderId": materials.holder_of(application) or "",
+        "channel": CHANNELS.get(variables.get("channel"), variables.get("channel", "")),
+        "acceptedDate": _date_text(variables.get("acceptedAt")),
+        "missingList": "\n".join(f"{i}. {m}" for i, m in enumerate(_missing(variables), 1)),
+        "remedy": REMEDY, "issuer": DEPARTMENT_NAMES.get(variables.get("department"), ""),
+        "department": DEPARTMENT_NAMES.get(variables.get("department"), variables.get("department", "")),
+        "opinion": variables.get("opinion", ""), "refusalReasons": variables.get("refusalReasons", ""),
+        "decisionReasons": variables.get("decisionReasons", ""),
+    })
+    values.update(extra)
+    return values
+
+
+def _missing(variables: Mapping[str, Any]) -> list[str]:
+    return list(variables.get("missingItems") or variables.get("missingMaterials") or [])
+
+
+def _date_text(value: Any) -> str:
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(str(value)).strftime("%Y年%m月%d日")
+    except ValueError:
+        return str(value)
+
+
+def _document(kind: str, values: Mapping[str, Any], holder: str) -> Document:
+    template = TEMPLATES[kind]
+    return Document(kind, template["title"].format_map(_Blank(values)),
+                    [line.format_map(_Blank(values)) for line in template["lines"]], holder)
+
+
+class _Blank(dict):
+    """Template values; a placeholder the case does not have prints empty rather than failing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _text(kind: str, part: str, values: Mapping[str, Any]) -> str:
+    return TEMPLATES[kind][part].format_map(_Blank(values))
+
+
+# --- effects ------------------------------------------------------------------------------
+
+def _mail_applicant(context: WorkerContext, task: ExternalTask, kind: str, values: Mapping[str, Any],
+                    attempt: int) -> dict[str, Any]:
+    email = (task.get("application") or {}).get("email")
+    if not email:
+        return {"mailed": False, "mailNote": "申请人未留电子邮箱，由综合窗口当面或电话告知"}
+    message_id = f"{task.business_key}.{task.activity_id}.{task.id}"
+    context.mailer.send(email, _text(kind, "subject", values), _text(kind, "body", values), message_id)
+    return {"mailed": True, "messageId": message_id, "to": email}
+
+
+def _signed(context: WorkerContext, task: ExternalTask, kind: str, values: Mapping[str, Any],
+            name: str, holder: str) -> dict[str, Any]:
+    return write_signed(_document(kind, values, holder), task.business_key or task.process_instance_id,
+                        context.settings.documents_dir, name, context.seal, context.now())
+
+
+def acceptance_receipt(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
+    def effect(attempt: int) -> dict[str, Any]:
+        values = fields_of(task)
+        document = _signed(context, task, "receipt", values, "受理凭证", context.settings.center_name)
+        mail = _mail_applicant(context, task, "receipt", {**values, "file": document["file"]}, attempt)
+        return {"receiptDocument": document, "receiptMail": mail}
+    return context.ledger.once(f"acceptance-receipt:{task.id}", task.topic, effect)
+
+
+def certificate(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
+    """One certificate per granted item (several for a 一件事), numbered from the case number."""
+    def effect(attempt: int) -> dict[str, Any]:
+        granted = [r for r in task.get("memberResults") or [] if r.get("decision") == "grant"] or [
+            {"itemCode": task.get("itemCode"), "itemName": task.get("itemName"), "department": task.get("department"),
+             "certificateName": task.get("certificateName") or task.get("itemName")}]
+        made = []
+        for index, item in enumerate(granted, 1):
+            number = f"{task.business_key}-{index:02d}"
+            values = fields_of(task, itemName=item["itemName"], certificateName=item["certificateName"],
+                               certificateNumber=number, issuer=DEPARTMENT_NAMES.get(item["department"], ""))
+            document = _signed(context, task, "certificate", values, f"证照-{number}",
+                               DEPARTMENT_NAMES.get(item["department"], context.settings.center_name))
+            made.append({**document, "itemCode": item["itemCode"], "number": number})
+        values = fields_of(task, certificateName="、".join(m["title"] for m in made),
+                           certificateNumber="、".join(m["number"] for m in made))
+        return {"certificates": made, "certificateMail": _mail_applicant(context, task, "certificate", values, attempt)}
+    return context.ledger.once(f"certificate:{task.id}", task.topic, effect)
+
+
+def decision_letter(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
+    def effect(attempt: int) -> dict[str, Any]:
+        values = fields_of(task)
+        document = _signed(context, task, "refused", values, "不予许可决定书",
+                           DEPARTMENT_NAMES.get(task.get("department"), context.settings.center_name))
+        return {"decisionLetter": document, "decisionMail": _mail_applicant(context, task, "refused", values, attempt)}
+    return context.ledger.once(f"decision-letter:{task.id}", task.topic, effect)
+
+
+#: the notify topic serves several elements; the element says which notice it is
+NOTICES = {
+    "Task_supplement_notice": "supplement",
+    "Task_refusal_notice": "not-accepted",
+    "Task_survey_warning": "survey-warning",
+    "Task_issue_overdue": "issue-overdue",
+}
+
+
+def notify(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
+    kind = NOTICES.get(task.activity_id)
+    if kind is None:
+        raise ValueError(f"the notify topic has no notice for element '{task.activity_id}'")
+
+    def effect(attempt: int) -> dict[str, Any]:
+        values = fields_of(task)
+        if kind in ("supplement", "not-accepted"):
+            holder = DEPARTMENT_NAMES.get(task.get("department"), context.settings.center_name)
+            name = "补正材料告知书" if kind == "supplement" else "不予受理通知书"
+            document = _signed(context, task, kind, values, f"{name}-{task.id[:8]}", holder)
+            return {"noticeDocument": document, "noticeMail": _mail_applicant(context, task, kind, values, attempt)}
+        to = (f"{task.get('department')}@{context.settings.department_mail_domain}" if kind == "survey-warning"
+              else f"supervision@{context.settings.department_mail_domain}")
+        message_id = f"{task.business_key}.{task.activity_id}.{task.id}"
+        context.mailer.send(to, _text(kind, "subject", values), _text(kind, "body", values), message_id)
+        return {"noticeMail": {"mailed": True, "to": to, "messageId": message_id}}
+    return context.ledger.once(f"notify:{task.id}", task.topic, effect)
+
+
+def notify_departments(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
+    """一件事: every department is told that another refused, before the window answers the applicant."""
+    def effect(attempt: int) -> dict[str, Any]:
+        results = task.get("memberResults") or []
+        refused = [r for r in results if r.get("decision") == "refuse"]
+        listing = "\n".join(f"- {r['itemName']}（{DEPARTMENT_NAMES.get(r['department'], r['department'])}）：{r['reasons']}"
+                            for r in refused)
+        told = []
+        for department in sorted({r["department"] for r in results}):
+            values = fields_of(task, department=DEPARTMENT_NAMES.get(department, department), refusedList=listing)
+            to = f"{department}@{context.settings.department_mail_domain}"
+            context.mailer.send(to, _text("bundle-refusal", "subject", values), _text("bundle-refusal", "body", values),
+                                f"{task.business_key}.{task.activity_id}.{task.id}.{department}")
+            told.append(department)
+        return {"departmentsTold": told}
+    return context.ledger.once(f"notify-departments:{task.id}", task.topic, effect)
+
+
+def rating_request(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
+    def effect(attempt: int) -> dict[str, Any]:
+        values = fields_of(task, ratingLink=f"{context.settings.rating_url}{task.business_key}")
+        return {"ratingRequest": _mail_applicant(context, task, "rating", values, attempt)}
+    return context.ledger.once(f"rating-request:{task.id}", task.topic, effect)

@@ -1,0 +1,84 @@
+"""The electronic approval seal (电子印章): a signing key and certificate, and PDF signing with pyHanko.
+
+Production installs the seal issued by the certification authority the
+district uses (``seal.key`` / ``seal.crt`` / ``ca.crt`` in ``ONEWINDOW_SEAL_DIR``).
+When the directory is empty a demo authority and seal are generated there —
+real RSA keys and X.509 certificates, so signatures verify; they are just not
+trusted by anyone else. The demo key never goes into the repository.
+"""
+from __future__ import annotations
+
+import io
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
+
+_lock = threading.Lock()
+KEY, CERT, CA = "seal.key", "seal.crt", "ca.crt"
+
+
+def ensure_demo_seal(directory: Path, holder: str) -> None:
+    """Create a demo CA and a seal certificate for ``holder`` unless a seal is installed."""
+    with _lock:
+        if (directory / KEY).exists() and (directory / CERT).exists():
+            return
+        directory.mkdir(parents=True, exist_ok=True)
+        now = datetime.now(timezone.utc)
+        ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "onewindow 演示电子印章认证中心"),
+                             x509.NameAttribute(NameOID.COMMON_NAME, "onewindow Demo Seal CA")])
+        ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+                   .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=3650))
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+                   .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                                content_commitment=False, key_encipherment=False,
+                                                data_encipherment=False, key_agreement=False,
+                                                encipher_only=False, decipher_only=False), critical=True)
+                   .sign(ca_key, hashes.SHA256()))
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                             x509.NameAttribute(NameOID.ORGANIZATION_NAME, holder),
+                             x509.NameAttribute(NameOID.COMMON_NAME, f"{holder} 审批专用章")])
+        cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_name)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1825))
+                .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_cert_sign=False,
+                                             crl_sign=False, key_encipherment=False, data_encipherment=False,
+                                             key_agreement=False, encipher_only=False, decipher_only=False),
+                               critical=True)
+                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+                .sign(ca_key, hashes.SHA256()))
+        (directory / KEY).write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                        serialization.PrivateFormat.PKCS8,
+                                                        serialization.NoEncryption()))
+        (directory / KEY).chmod(0o600)
+        (directory / CERT).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        (directory / CA).write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+
+
+class Seal:
+    """Signs PDFs with the approval seal's key (an approval signature, PAdES baseline B)."""
+
+    def __init__(self, directory: Path) -> None:
+        ca = directory / CA
+        self.signer = signers.SimpleSigner.load(str(directory / KEY), str(directory / CERT),
+                                                ca_chain_files=(str(ca),) if ca.exists() else None)
+        self.ca_path = ca
+
+    def sign(self, pdf: bytes, *, reason: str, location: str) -> bytes:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        meta = signers.PdfSignatureMetadata(field_name="ApprovalSeal", reason=reason, location=location,
+                                            subfilter=SigSeedSubFilter.PADES)
+        out = signers.sign_pdf(writer, meta, signer=self.signer,
+                               new_field_spec=SigFieldSpec("ApprovalSeal", on_page=0, box=(390, 80, 540, 230)))
+        return out.getvalue()
