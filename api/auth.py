@@ -21,7 +21,11 @@ PERMISSIONS = {
              "chief-representative", "section-head"),
     "operate": ("supervisor",),
     "work": ("worker",),
-    "message": ("worker", "window-clerk", "approval-clerk", "supervisor"),
+    "message": ("worker", "window-clerk", "approval-clerk", "supervisor", "portal"),
+    #: rule 1: applications come in at the comprehensive window or online (the portal)
+    "receive": ("window-clerk", "portal"),
+    "catalogue": ("designer", "supervisor", "worker", "window-clerk", "approval-clerk", "specialist",
+                  "chief-representative", "section-head", "portal"),
     "clock": ("window-clerk", "approval-clerk", "specialist", "chief-representative", "section-head", "worker"),
     "calendar": (),
 }

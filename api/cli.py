@@ -27,7 +27,7 @@ def _state():
 
 def init_app(app: Flask) -> None:
     for command in (db_group, deploy_command, user_group, token_group, serve_command, demo_command,
-                    scheduler_command, calendar_group):
+                    scheduler_command, worker_command, calendar_group):
         app.cli.add_command(command)
 
 
@@ -104,24 +104,66 @@ def serve_command(host: str, port: int, threads: int) -> None:
     serve(current_app._get_current_object(), host=host, port=port, threads=threads)
 
 
-@click.command("demo", help="Migrate, deploy processes/, seed demo users, then serve.")
+@click.command("demo", help="Migrate, deploy processes/, seed demo data, then serve with scheduler and workers.")
 @click.option("--port", default=5000, type=int)
 @click.pass_context
 def demo_command(ctx: click.Context, port: int) -> None:
+    import threading
+
+    from standins import shared_data, smtp
+    from workers.service import start_in_process
+    from workers.settings import WorkerSettings
+
     from .demo import seed
 
-    migrate.upgrade(_state().engine)
-    with _state().sessions.begin() as session:
-        result = deploy.deploy_directory(session, _state().services.settings.processes_dir, actor="demo")
+    state = _state()
+    migrate.upgrade(state.engine)
+    with state.sessions.begin() as session:
+        result = deploy.deploy_directory(session, state.services.settings.processes_dir, actor="demo")
         created = seed(session)
+        token = identity.create_token(session, "worker", "demo workers")
     click.echo(f"deployed {len(result.new_definitions)} new definition(s); seeded {created} user(s)")
+    settings = WorkerSettings.from_env(engine_url=f"http://127.0.0.1:{port}/engine-rest", worker_token=token)
+    mailbox = settings.documents_dir.parent / "mailbox"
+    mail = smtp.start(mailbox, port=settings.smtp_port)
+    lookup = shared_data.serve_in_thread(port=int(settings.shared_data_url.rsplit(":", 1)[1]))
+    click.echo(f"stand-ins: SMTP debugging server on :{settings.smtp_port} (mail in {mailbox}), "
+               f"shared-data service on {settings.shared_data_url}")
     scheduler = make_scheduler()
     scheduler.start()
-    click.echo("scheduler running in this process (timers, case clocks)")
+    stop = threading.Event()
+    start_in_process(settings, stop)
+    click.echo("scheduler and workers running in this process (timers, case clocks, service tasks)")
     try:
         ctx.invoke(serve_command, port=port)
     finally:
+        stop.set()
         scheduler.shutdown()
+        lookup.shutdown()
+        mail.stop()
+
+
+@click.command("worker", help="Do service tasks (external tasks) over the engine's REST API; run as many as you like.")
+@click.option("--topic", "topics", multiple=True, help="Only this topic (repeatable); default: every topic.")
+@click.option("--threads", type=int, default=None, help="Tasks worked on at once (ONEWINDOW_WORKER_THREADS).")
+def worker_command(topics: tuple[str, ...], threads: int | None) -> None:
+    import threading
+
+    from workers.service import make_worker
+    from workers.settings import WorkerSettings
+
+    settings = WorkerSettings.from_env(**({"worker_threads": threads} if threads else {}))
+    try:
+        worker = make_worker(settings, topics)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"onewindow worker {worker.worker_id} on {settings.engine_url} for {', '.join(worker.handlers)} "
+               "(Ctrl-C stops)")
+    stop = threading.Event()
+    try:
+        worker.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
 
 
 def make_scheduler(blocking: bool = False) -> TimerScheduler:

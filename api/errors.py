@@ -13,7 +13,9 @@ from flask import Flask, jsonify
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from engine.authorizations import AuthorizationRefused, record_refusal
 from engine.errors import DeploymentError, EngineError
+from engine.forms import FormInvalid
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +29,24 @@ def error_response(status: int, message: str, type_name: str | None = None, **ex
     return jsonify(body), status
 
 
+def _record_refusal(app: Flask, refused: AuthorizationRefused) -> None:
+    """The command rolled back; the refusal itself is audited in a transaction of its own."""
+    from . import state
+
+    with state(app).sessions.begin() as session:
+        record_refusal(session, refused)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(EngineError)
     def _engine_error(exc: EngineError):
-        extra = {"problems": exc.problems} if isinstance(exc, DeploymentError) else {}
+        extra: dict[str, Any] = {}
+        if isinstance(exc, DeploymentError):
+            extra["problems"] = exc.problems
+        if isinstance(exc, FormInvalid):
+            extra["fieldErrors"] = exc.fields
+        if isinstance(exc, AuthorizationRefused):
+            _record_refusal(app, exc)
         return error_response(exc.status, exc.message, exc.camunda_type, **extra)
 
     @app.errorhandler(HTTPException)

@@ -4,10 +4,12 @@ A process designer marks elements with extension properties
 (``camunda:property`` or ``spiffworkflow:property``) instead of writing code:
 
 * ``caseClock`` — moves the case clock (``engine.caseclock``) when the element
-  completes: ``accept``, ``supplement-requested`` (the notice lists
+  completes, ``caseClockOnReady`` when the case reaches it (a receipt or a
+  notice is dated when it is made, before a worker renders it): ``accept``
+  (sets ``acceptedAt``), ``supplement-requested`` (the notice lists
   ``missingItems``), ``supplement-received``, ``not-accepted``,
   ``survey-started`` / ``survey-ended`` (suspends the clock only where the
-  item says a site survey does), ``decided``;
+  item says a site survey does), ``decided`` (sets ``decidedAt``);
 * ``stamp`` — variables set to the engine's current time when the element
   completes (``surveyStartedAt``), so deadlines count from the engine's clock,
   never from a client's;
@@ -54,19 +56,33 @@ def acting(workflow: Any, actor: str | None) -> None:
 
 def on_completed(workflow: Any, task: Any) -> None:
     """Called by SpiffWorkflow when a marked element completes (see ``engine.properties.attach``)."""
-    top = getattr(workflow, "top_workflow", None) or workflow
-    context: MarkerContext | None = getattr(top, "onewindow_markers", None)
-    if context is None:  # e.g. a workflow run outside a command (benchmarks)
+    context = _context(workflow)
+    if context is None:
         return
     props = properties_of(task.task_spec)
-    now = services(context.session).clock.now()
-    local = now.astimezone(services(context.session).tz).isoformat(timespec="seconds")
+    local = _local_now(context)
     for name in (n.strip() for n in props.get("stamp", "").split(",")):
         if name:
             task.data[name] = local
-    action = props.get("caseClock")
-    if action:
-        _move_clock(context, task, action, local)
+    if props.get("caseClock"):
+        _move_clock(context, task, props["caseClock"], local)
+
+
+def on_ready(workflow: Any, task: Any) -> None:
+    """Called by SpiffWorkflow when the case reaches an element marked ``caseClockOnReady``."""
+    context = _context(workflow)
+    if context is not None:
+        _move_clock(context, task, properties_of(task.task_spec)["caseClockOnReady"], _local_now(context))
+
+
+def _context(workflow: Any) -> MarkerContext | None:
+    top = getattr(workflow, "top_workflow", None) or workflow
+    return getattr(top, "onewindow_markers", None)  # None: a workflow run outside a command (benchmarks)
+
+
+def _local_now(context: MarkerContext) -> str:
+    svc = services(context.session)
+    return svc.clock.now().astimezone(svc.tz).isoformat(timespec="seconds")
 
 
 def _move_clock(context: MarkerContext, task: Any, action: str, local_now: str) -> None:

@@ -37,6 +37,8 @@ def attach(specs: list[Any], properties: dict[tuple[str, str], dict[str, str]]) 
             task_spec.onewindow_properties = props
             if props.get("caseClock") or props.get("stamp"):
                 task_spec.completed_event.connect(_on_completed)
+            if props.get("caseClockOnReady"):
+                task_spec.ready_event.connect(_on_ready)
 
 
 def properties_of(task_spec: Any) -> dict[str, str]:
@@ -51,3 +53,9 @@ def _on_completed(workflow: Any, task: Any) -> None:
     from .markers import on_completed  # markers need the engine's services; properties must not
 
     on_completed(workflow, task)
+
+
+def _on_ready(workflow: Any, task: Any) -> None:
+    from .markers import on_ready
+
+    on_ready(workflow, task)

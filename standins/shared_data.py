@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify, request
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 DATA_FILE = Path(__file__).parent / "shared_data.json"
 
@@ -36,9 +36,14 @@ def create_app(data: dict[str, list[dict[str, Any]]] | None = None) -> Flask:
     return app
 
 
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:  # the demo console is for mail and errors
+        pass
+
+
 def serve_in_thread(host: str = "127.0.0.1", port: int = 0,
                     data: dict[str, list[dict[str, Any]]] | None = None) -> BaseWSGIServer:
     """Start the stand-in on a daemon thread; ``server.server_port`` tells the port, ``shutdown()`` stops it."""
-    server = make_server(host, port, create_app(data), threaded=True)
+    server = make_server(host, port, create_app(data), threaded=True, request_handler=_QuietHandler)
     threading.Thread(target=server.serve_forever, name="shared-data-standin", daemon=True).start()
     return server

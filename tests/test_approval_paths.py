@@ -69,6 +69,7 @@ def test_happy_path_on_the_spot_decision_with_signed_certificate_delivery_and_ra
     center.message("rating-received", key, {"rating": "非常满意", "realName": True})
     assert center.status(key) == "completed"
     subjects = [m["Subject"] for m in box.to(APPLICANT_MAIL)]
+    assert "已于2026年01月05日受理" in box.to(APPLICANT_MAIL)[0].get_content()  # dated by the engine's clock
     assert [s.split(" ")[0] for s in subjects] == ["【青浦政务服务】受理凭证", "【青浦政务服务】准予许可，证照已制作",
                                                    "【青浦政务服务】请对本次服务进行评价"]
 

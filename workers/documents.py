@@ -52,7 +52,7 @@ def render(document: Document, business_key: str, issued_at: datetime) -> bytes:
     pdf.drawRightString(width - 60, height - 120, f"办件编号：{business_key}")
     y = height - 160
     for line in document.lines:
-        for part in _wrap(line, 38):
+        for part in _wrap(line, 40):
             pdf.drawString(60, y, part)
             y -= 20
         y -= 4

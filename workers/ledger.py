@@ -63,6 +63,11 @@ class Ledger:
             row = conn.execute(sa.select(effects).where(effects.c.key == key)).first()
         return None if row is None else {"state": row.state, "attempts": row.attempts, "result": row.result}
 
+    def entries(self, topic: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(effects).where(effects.c.topic == topic).order_by(effects.c.created_at))
+            return [{"key": r.key, "state": r.state, "attempts": r.attempts, "result": r.result} for r in rows]
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -15,6 +15,7 @@ no-op. Workers see the engine only through HTTP; nothing here imports
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -127,8 +128,16 @@ class Worker:
     def _task(self, raw: Mapping[str, Any]) -> ExternalTask:
         return ExternalTask(id=raw["id"], topic=raw["topicName"], activity_id=raw["activityId"],
                             process_instance_id=raw["processInstanceId"], business_key=raw.get("businessKey"),
-                            variables={k: v.get("value") for k, v in (raw.get("variables") or {}).items()},
+                            variables={k: _plain(v) for k, v in (raw.get("variables") or {}).items()},
                             retries=raw.get("retries"), worker_id=self.worker_id)
+
+
+def _plain(variable: Mapping[str, Any]) -> Any:
+    """A typed Camunda variable as a plain value: Json values travel as JSON text."""
+    value = variable.get("value")
+    if variable.get("type") == "Json" and isinstance(value, str):
+        return json.loads(value)
+    return value
 
 
 def _details(exc: BaseException) -> str:

@@ -79,6 +79,6 @@ class Seal:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         meta = signers.PdfSignatureMetadata(field_name="ApprovalSeal", reason=reason, location=location,
                                             subfilter=SigSeedSubFilter.PADES)
-        out = signers.sign_pdf(writer, meta, signer=self.signer,
-                               new_field_spec=SigFieldSpec("ApprovalSeal", on_page=0, box=(390, 80, 540, 230)))
+        # an invisible signature field: the page shows the drawn seal, the signature proves it
+        out = signers.sign_pdf(writer, meta, signer=self.signer, new_field_spec=SigFieldSpec("ApprovalSeal"))
         return out.getvalue()

@@ -22,5 +22,5 @@ def _authenticate() -> None:
     require_api_auth()
 
 
-from . import (calendar_admin, case_clocks, definitions, deployments, external_tasks, incidents,  # noqa: E402,F401
+from . import (calendar_admin, case_clocks, cases, definitions, deployments, external_tasks, incidents,  # noqa: E402,F401
                instances, jobs, messages, openapi, tasks)

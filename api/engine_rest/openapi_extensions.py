@@ -12,6 +12,7 @@ TAGS = [
     {"name": "Job", "description": "Due timers (the only jobs this engine has)."},
     {"name": "Case Clock", "description": "Statutory time limits of a case (办件时限), in working days."},
     {"name": "Calendar", "description": "The working-day calendar: official arrangements and local rules."},
+    {"name": "Case", "description": "Receiving applications (收件) for catalogue items, and the forms they use."},
 ]
 
 _INSTANCE = _path_param("id", "The process instance id.")
@@ -41,6 +42,27 @@ def _clock_command(operation_id: str, summary: str, description: str, body: dict
 
 
 SCHEMAS: dict[str, dict[str, Any]] = {
+    "ReceiveCaseDto": _obj({
+        "itemCode": _s("string", "The item's implementation code."),
+        "channel": _s("string", "window (default) or online.", enum=["window", "online"]),
+        "application": _obj({}, "The item's application form (see GET /form/{key})."),
+        "materials": {"type": "array", "description": "Materials received: {code, fileName, sha256}.",
+                      "items": _obj({"code": _s("string", "The material's code in the item's list.")}, "A material.")},
+    }, "An application for one catalogue item.", required=["itemCode", "application"]),
+    "CatalogueItemDto": _obj({
+        "code": _s("string", "Implementation code."), "version": _s("integer", "Version of the item."),
+        "name": _s("string", "Item name."), "department": _s("string", "Implementing department."),
+        "itemType": _s("string", "行政许可 / 行政确认 / 其他行政权力 / 一件事."),
+        "caseType": _s("string", "GB/T 39046-2020: 1 即办件, 2 承诺件, 9 其他."),
+        "caseTypeName": _s("string", "The case type's name."),
+        "legalLimitDays": _s("integer", "Legal limit in working days."),
+        "promisedLimitDays": _s("integer", "Promised limit in working days."),
+        "acceptedOnReceipt": _s("boolean", "收件即受理."), "writtenReviewOnly": _s("boolean", "Decided on written review."),
+        "siteSurvey": _s("boolean", "May need a site survey."), "handling": _s("string", "standard, joint or escalated."),
+        "processKey": _s("string", "The process that runs it."), "formKey": _s("string", "Its application form."),
+        "status": _s("string", "active, suspended or cancelled."),
+        "details": _obj({}, "Materials, legal basis, fees, place, channels and the other catalogue fields."),
+    }, "One version of a catalogue item."),
     "JobDto": _obj({
         "id": _s("string", "The timer's id (for instance timers, the waiting event's task id)."),
         "dueDate": _date("When the timer is due.", nullable=False),
@@ -168,6 +190,27 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
         "extendCaseClock", "Extend", "The one extension (art. 42): +10 working days, +15 on the 45-day track; "
         "only a section head, only before the deadline.", _body("ExtensionDto", "Reason and notice."),
         {"403": "The caller is not a section head."})},
+    "/case": {"post": _op(
+        "receiveCase", "Case", "Receive an application",
+        "收件: validate the application against the item's form, take a case number (the business key) and "
+        "start the item's process with the item version copied into the case. Window clerks and the portal only.",
+        permission="receive", body=_body("ReceiveCaseDto", "Item, channel, application form and materials."),
+        responses={"200": _ok("The started case.", _ref("ProcessInstanceDto"))},
+        errors={"400": "Unknown item, an item taking no applications, or a form error (fieldErrors per field).",
+                "404": "No such item."})},
+    "/catalogue-item": {"get": _op(
+        "getCatalogueItems", "Case", "Get catalogue items", "The current version of every item (事项清单).",
+        permission="catalogue", parameters=[_query("department", "Only this department's items.")],
+        responses={"200": _ok("The items.", _array("CatalogueItemDto"))}, errors={"400": _BAD_PARAMS})},
+    "/catalogue-item/{code}": {"get": _op(
+        "getCatalogueItem", "Case", "Get a catalogue item", "The item's current version.", permission="catalogue",
+        parameters=[_path_param("code", "The implementation code.")],
+        responses={"200": _ok("The item.", _ref("CatalogueItemDto"))}, errors={"404": "No such item."})},
+    "/form/{key}": {"get": _op(
+        "getForm", "Case", "Get a form", "The JSON Schema (draft 2020-12, zh-CN texts, x-layout hints) the "
+        "server validates the form's submissions against.", permission="catalogue",
+        parameters=[_path_param("key", "The form key (a user task's formKey, an item's form).")],
+        responses={"200": _ok("The schema.", _obj({}, "A JSON Schema document."))}, errors={"404": "No such form."})},
     "/supervision-notice": {"get": _op(
         "getSupervisionNotices", "Case Clock", "Get notices", "Yellow and red notices not yet delivered.",
         permission="read", parameters=[_query("includeDelivered", "Also delivered ones.", "boolean")]

@@ -1,0 +1,76 @@
+"""Cases, catalogue and forms over /engine-rest: what a window page or the portal calls."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from api import state
+from api.demo import seed
+from engine import deploy, identity
+from engine.models import AuditEntry
+from engine.settings import PROJECT_ROOT
+
+from .paths import ENTERPRISE, FOOD_CHANGE
+
+
+def _center(app, api) -> dict[str, str]:
+    with state(app).sessions.begin() as session:
+        deploy.deploy_directory(session, PROJECT_ROOT / "processes", actor="test")
+        seed(session, password=None)
+        session.flush()
+        identity.create_user(session, "market_chief2", None, groups=["chief-representative"], department="market")
+        session.flush()
+        for user in ("window", "market_clerk", "market_chief2", "portal"):
+            api.tokens[user] = identity.create_token(session, user, "test")
+    return api.tokens
+
+
+def test_window_receives_a_case_and_form_errors_come_back_per_field_in_chinese(app, api):
+    _center(app, api)
+    broken = {**ENTERPRISE, "phone": "12"}
+    response = api.post("/case", {"itemCode": FOOD_CHANGE, "application": broken}, user="window")
+    assert response.status_code == 400
+    assert response.json["fieldErrors"] == {"phone": "「联系电话」应为11位手机号或带区号的固定电话"}
+    assert api.post("/case", {"itemCode": FOOD_CHANGE, "application": ENTERPRISE}, user="market_clerk").status_code == 403
+    started = api.post("/case", {"itemCode": FOOD_CHANGE, "application": ENTERPRISE,
+                                 "materials": [{"code": "application-form"}]}, user="window")
+    assert started.status_code == 200 and started.json["businessKey"].startswith("QP-MARKET-")
+    online = api.post("/case", {"itemCode": FOOD_CHANGE, "channel": "online", "application": ENTERPRISE}, user="portal")
+    assert online.status_code == 200
+    missing = api.post("/case", {"itemCode": "no-such-item", "application": ENTERPRISE}, user="window")
+    assert missing.status_code == 404 and "no-such-item" in missing.json["message"]
+
+
+def test_catalogue_and_forms_are_readable_by_staff_and_the_portal(app, api):
+    _center(app, api)
+    items = api.get("/catalogue-item", user="portal").json
+    assert len(items) >= 12 and len({i["department"] for i in items if i["itemType"] != "一件事"}) >= 5
+    item = api.get(f"/catalogue-item/{FOOD_CHANGE}", user="window").json
+    assert item["formKey"] == "application_enterprise" and item["promisedLimitDays"] <= item["legalLimitDays"]
+    schema = api.get("/form/chief_decision", user="window").json
+    assert schema["properties"]["decision"]["x-enumNames"] == ["准予许可", "不予许可"]
+    assert api.get("/form/../setup", user="window").status_code == 404
+
+
+def test_an_unauthorized_decision_is_refused_over_rest_and_audited(app, api):
+    _center(app, api)
+    key = api.post("/case", {"itemCode": FOOD_CHANGE, "application": ENTERPRISE,
+                             "materials": [{"code": "application-form"}]}, user="window").json["businessKey"]
+    with state(app).sessions.begin() as session:  # no workers here: move the case to the decision directly
+        from engine import external, tasks
+        from engine.models import UserTask
+        for topic in ("shared-data", "materials-check"):
+            for locked in external.fetch_and_lock(session, "w", [external.TopicRequest(topic, 1000)]):
+                external.complete(session, locked.row.id, "w", {"materialsComplete": True} if topic == "materials-check" else {})
+        review = session.scalars(sa.select(UserTask).where(UserTask.business_key == key)).one()
+        tasks.complete(session, review.id, {"acceptance": "accept", "opinion": "受理"}, user="market_clerk",
+                       groups=["market:approval-clerk"])
+        for locked in external.fetch_and_lock(session, "w", [external.TopicRequest("acceptance-receipt", 1000)]):
+            external.complete(session, locked.row.id, "w", {})
+    decision = api.get(f"/task?processInstanceBusinessKey={key}", user="market_chief2").json[0]
+    response = api.post(f"/task/{decision['id']}/complete", {"variables": {
+        "decision": {"value": "grant"}, "opinion": {"value": "准予"}, "sealConfirmed": {"value": True}}},
+        user="market_chief2")
+    assert response.status_code == 403 and "holds no authorization" in response.json["message"]
+    with state(app).sessions.begin() as session:
+        entry = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "authorization-refused")).one()
+        assert entry.actor == "market_chief2" and entry.details["power"] == "decide"
