@@ -70,7 +70,7 @@ def _case_variables(session: so.Session, item: CatalogueItem) -> dict[str, Any]:
     variables = catalogue.case_variables(item)
     variables.update({
         "delegatedToChief": bool(authorizations.holders(session, item.department, "decide", item_code=item.code)),
-        "ratingWaitDays": settings.rating_wait_days, "ratingDefault": settings.rating_default,
+        "bundleRefused": False, "ratingWaitDays": settings.rating_wait_days, "ratingDefault": settings.rating_default,
         "badRatingFixDays": settings.bad_rating_fix_days,
     })
     if item.item_type == BUNDLE:

@@ -2,8 +2,9 @@
 worker handlers do the service tasks (signed PDFs, mail over SMTP, the shared-data stand-in over HTTP)."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from .paths import (ALL_FOOD_MATERIALS, ENTERPRISE, FOOD_CHANGE, FOOD_LICENCE, P
                     RESTAURANT_BUNDLE, SOLE_TRADER)
 
 APPLICANT_MAIL = "luqinghe@example.com"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 GRANT = {"decision": "grant", "opinion": "符合条件，准予许可", "sealConfirmed": True}
 
 
@@ -216,6 +218,8 @@ def test_bundle_with_three_departments_one_refusing_gets_one_combined_answer(cen
     # each department sees only its own task
     ecology = [t for t in center.tasks(key) if t.activity_id == "Task_chief_decision"][0]
     assert ecology.candidate_groups == ["ecology:chief-representative"]
+    # each department's own deadline: the discharge permit promises 10 working days from acceptance
+    assert ecology.due_at.astimezone(SHANGHAI) == datetime(2026, 1, 19, 17, 0, tzinfo=SHANGHAI)
     report = {"inspectors": [{"name": "甲", "staffId": "1"}, {"name": "乙", "staffId": "2"}], "surveyDate": "2026-01-06",
               "findings": "现场与申请一致", "surveyConclusion": "符合"}
     for department in ("market", "housing"):  # survey first, then three levels
@@ -237,11 +241,14 @@ def test_bundle_with_three_departments_one_refusing_gets_one_combined_answer(cen
     found = center.variables(key)
     assert [r["decision"] for r in found["memberResults"]] == ["grant", "grant", "refuse"]
     center.complete(key, "Task_combined_answer", "window", {"issueGranted": True, "answerText": "排污许可不予许可，其余两项准予许可"})
-    assert center.work() == ["certificate"]
-    certificates = center.variables(key)["certificates"]
-    assert [c["itemCode"] for c in certificates] == ["310118-SCJ-002", "310118-JSGL-002"]
-    for made in certificates:
+    assert center.work() == ["certificate", "decision-letter"]  # the granted two, and the refusal in writing
+    found = center.variables(key)
+    assert [c["itemCode"] for c in found["certificates"]] == ["310118-SCJ-002", "310118-JSGL-002"]
+    for made in [*found["certificates"], found["decisionLetter"]]:
         verify_signed(made["file"], seal_dir)
+    letter = box.to(APPLICANT_MAIL)[-1].get_content()
+    assert "排污许可证核发（简化管理）：未按规定安装油烟净化设施" in letter and "行政诉讼" in letter
+    assert center.waiting(key) == ["Task_delivery"]
 
 
 def test_instant_item_runs_start_to_finish_in_one_visit(center, smtp):
@@ -313,3 +320,29 @@ def test_a_case_keeps_the_item_version_it_was_accepted_under(center):
     assert (center.variables(before)["itemVersion"], center.variables(before)["promisedLimitDays"]) == (1, 5)
     assert (center.variables(after)["itemVersion"], center.variables(after)["promisedLimitDays"]) == (2, 3)
     assert (clock_of(center, before).promised_limit_days, clock_of(center, after).promised_limit_days) == (5, 3)
+
+
+def test_joint_item_is_pre_reviewed_by_the_representative_and_decided_by_the_department(center):
+    key = center.receive("310118-JSGL-003", ENTERPRISE, [{"code": c} for c in ("application-form", "disposal-plan", "transport")])
+    center.work()
+    center.complete(key, "Task_acceptance_review", "housing_clerk", {"acceptance": "accept", "opinion": "受理"})
+    center.work()
+    assert center.waiting(key) == ["Task_chief_prereview"]
+    assert clock_of(center, key).joint_handling is True
+    center.complete(key, "Task_chief_prereview", "housing_chief", {"opinion": "材料齐全，建议准予", "recommendation": "grant"})
+    center.complete(key, "Task_section_review", "housing_head", {"opinion": "同意预审意见", "agree": True})
+    center.complete(key, "Task_department_decision", "housing_head", {"decision": "grant", "opinion": "准予核准"})
+    assert center.work() == ["certificate"]
+    assert "Task_chief_decision" not in center.completed(key)
+
+
+def test_a_site_survey_does_not_stop_the_clock_unless_the_item_says_so(center):
+    key = center.receive(FOOD_LICENCE, ENTERPRISE, ALL_FOOD_MATERIALS)
+    center.work()
+    center.complete(key, "Task_acceptance_review", "market_clerk", {"acceptance": "accept", "opinion": "受理"})
+    center.work()
+    center.complete(key, "Task_handoff", "market_clerk", {"surveyScope": "核查经营场所", "surveyLimitDays": 3})
+    assert clock_of(center, key).suspended_since is None  # rule 5: a survey is not an art. 45 procedure
+    survey = center.tasks(key)[0]
+    assert survey.activity_id == "Task_site_survey"
+    assert survey.due_at.astimezone(SHANGHAI) == datetime(2026, 1, 8, 17, 0, tzinfo=SHANGHAI)
