@@ -20,10 +20,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.util.task import TaskState
 
 from . import markers
-from .properties import properties_of
 from .context import services
 from .errors import BadUserRequest, Conflict, InvalidInput
 from .models import MessageSubscription, ProcessInstance
+from .properties import properties_of
 
 if TYPE_CHECKING:
     from .runtime import Loaded

@@ -16,12 +16,12 @@ import sqlalchemy.orm as so
 from SpiffWorkflow.util.task import TaskState
 
 from . import audit, authorizations, markers
-from .properties import powers_required
 from .clock import as_utc
 from .context import services
 from .errors import BadUserRequest, Conflict, Forbidden, InvalidInput, NotFound
 from .models import TaskCandidate, UserTask
 from .parser import user_task_meta
+from .properties import powers_required
 
 if TYPE_CHECKING:
     from .runtime import Loaded

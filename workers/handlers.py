@@ -125,8 +125,7 @@ def _text(kind: str, part: str, values: Mapping[str, Any]) -> str:
 
 # --- effects ------------------------------------------------------------------------------
 
-def _mail_applicant(context: WorkerContext, task: ExternalTask, kind: str, values: Mapping[str, Any],
-                    attempt: int) -> dict[str, Any]:
+def _mail_applicant(context: WorkerContext, task: ExternalTask, kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
     email = (task.get("application") or {}).get("email")
     if not email:
         return {"mailed": False, "mailNote": "申请人未留电子邮箱，由综合窗口当面或电话告知"}
@@ -142,17 +141,17 @@ def _signed(context: WorkerContext, task: ExternalTask, kind: str, values: Mappi
 
 
 def acceptance_receipt(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
-    def effect(attempt: int) -> dict[str, Any]:
+    def effect() -> dict[str, Any]:
         values = fields_of(task)
         document = _signed(context, task, "receipt", values, "受理凭证", context.settings.center_name)
-        mail = _mail_applicant(context, task, "receipt", {**values, "file": document["file"]}, attempt)
+        mail = _mail_applicant(context, task, "receipt", {**values, "file": document["file"]})
         return {"receiptDocument": document, "receiptMail": mail}
     return context.ledger.once(f"acceptance-receipt:{task.id}", task.topic, effect)
 
 
 def certificate(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
     """One certificate per granted item (several for a 一件事), numbered from the case number."""
-    def effect(attempt: int) -> dict[str, Any]:
+    def effect() -> dict[str, Any]:
         granted = [r for r in task.get("memberResults") or [] if r.get("decision") == "grant"] or [
             {"itemCode": task.get("itemCode"), "itemName": task.get("itemName"), "department": task.get("department"),
              "certificateName": task.get("certificateName") or task.get("itemName")}]
@@ -166,16 +165,16 @@ def certificate(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
             made.append({**document, "itemCode": item["itemCode"], "number": number})
         values = fields_of(task, certificateName="、".join(m["title"] for m in made),
                            certificateNumber="、".join(m["number"] for m in made))
-        return {"certificates": made, "certificateMail": _mail_applicant(context, task, "certificate", values, attempt)}
+        return {"certificates": made, "certificateMail": _mail_applicant(context, task, "certificate", values)}
     return context.ledger.once(f"certificate:{task.id}", task.topic, effect)
 
 
 def decision_letter(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
-    def effect(attempt: int) -> dict[str, Any]:
+    def effect() -> dict[str, Any]:
         values = fields_of(task)
         document = _signed(context, task, "refused", values, "不予许可决定书",
                            DEPARTMENT_NAMES.get(task.get("department"), context.settings.center_name))
-        return {"decisionLetter": document, "decisionMail": _mail_applicant(context, task, "refused", values, attempt)}
+        return {"decisionLetter": document, "decisionMail": _mail_applicant(context, task, "refused", values)}
     return context.ledger.once(f"decision-letter:{task.id}", task.topic, effect)
 
 
@@ -193,13 +192,13 @@ def notify(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
     if kind is None:
         raise ValueError(f"the notify topic has no notice for element '{task.activity_id}'")
 
-    def effect(attempt: int) -> dict[str, Any]:
+    def effect() -> dict[str, Any]:
         values = fields_of(task)
         if kind in ("supplement", "not-accepted"):
             holder = DEPARTMENT_NAMES.get(task.get("department"), context.settings.center_name)
             name = "补正材料告知书" if kind == "supplement" else "不予受理通知书"
             document = _signed(context, task, kind, values, f"{name}-{task.id[:8]}", holder)
-            return {"noticeDocument": document, "noticeMail": _mail_applicant(context, task, kind, values, attempt)}
+            return {"noticeDocument": document, "noticeMail": _mail_applicant(context, task, kind, values)}
         to = (f"{task.get('department')}@{context.settings.department_mail_domain}" if kind == "survey-warning"
               else f"supervision@{context.settings.department_mail_domain}")
         message_id = f"{task.business_key}.{task.activity_id}.{task.id}"
@@ -210,7 +209,7 @@ def notify(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
 
 def notify_departments(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
     """一件事: every department is told that another refused, before the window answers the applicant."""
-    def effect(attempt: int) -> dict[str, Any]:
+    def effect() -> dict[str, Any]:
         results = task.get("memberResults") or []
         refused = [r for r in results if r.get("decision") == "refuse"]
         listing = "\n".join(f"- {r['itemName']}（{DEPARTMENT_NAMES.get(r['department'], r['department'])}）：{r['reasons']}"
@@ -227,7 +226,7 @@ def notify_departments(context: WorkerContext, task: ExternalTask) -> dict[str, 
 
 
 def rating_request(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
-    def effect(attempt: int) -> dict[str, Any]:
+    def effect() -> dict[str, Any]:
         values = fields_of(task, ratingLink=f"{context.settings.rating_url}{task.business_key}")
-        return {"ratingRequest": _mail_applicant(context, task, "rating", values, attempt)}
+        return {"ratingRequest": _mail_applicant(context, task, "rating", values)}
     return context.ledger.once(f"rating-request:{task.id}", task.topic, effect)

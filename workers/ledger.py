@@ -39,9 +39,9 @@ class Ledger:
         self.engine = sa.create_engine(url, pool_pre_ping=True)
         _metadata.create_all(self.engine)
 
-    def once(self, key: str, topic: str, effect: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
-        """The result of ``effect`` for ``key``, running it only if no earlier attempt finished.
-        ``effect`` gets the attempt number (1 for the first)."""
+    def once(self, key: str, topic: str, effect: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The result of ``effect`` for ``key``, running it only if no earlier attempt finished
+        (attempts are counted, so a repeated effect after a crash shows in the ledger)."""
         with self.engine.begin() as conn:
             row = conn.execute(sa.select(effects).where(effects.c.key == key)).first()
             if row is not None and row.state == "done":
@@ -52,7 +52,7 @@ class Ledger:
                                                      created_at=_now()))
             else:
                 conn.execute(effects.update().where(effects.c.key == key).values(attempts=attempt))
-        result = effect(attempt)
+        result = effect()
         with self.engine.begin() as conn:
             conn.execute(effects.update().where(effects.c.key == key)
                          .values(state="done", result=result, done_at=_now()))
