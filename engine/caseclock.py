@@ -205,8 +205,13 @@ def _enter_state(session: so.Session, clock: CaseClock, state: str, deadline: da
 
 # --- commands ---------------------------------------------------------------------------
 
-def request_supplement(session: so.Session, instance_id: str, missing: list[str], actor: str | None) -> CaseClock:
-    """补正: one notice listing every missing item; the clock waits for the corrections."""
+def request_supplement(session: so.Session, instance_id: str, missing: list[str], actor: str | None,
+                       override_reason: str | None = None) -> CaseClock:
+    """补正: one notice listing every missing item; the clock waits for the corrections.
+
+    A later notice answers corrections that are still insufficient. Asking then for an item the
+    first notices did not list breaks 一次性告知: it needs a written reason and is audited.
+    """
     clock = _open_clock_for_command(session, instance_id)
     now = services(session).clock.now()
     if not missing or not all(isinstance(m, str) and m.strip() for m in missing):
@@ -216,12 +221,20 @@ def request_supplement(session: so.Session, instance_id: str, missing: list[str]
     if clock.acceptance_due_at is not None and now > clock.acceptance_due_at:
         raise BadUserRequest("The 5 working days for a supplement notice have passed (art. 32): the case counts "
                              "as accepted from the day of receipt")
-    # a second notice answers corrections that are still insufficient; it does not restart art. 32's window
     repeat = clock.acceptance == SUPPLEMENT
+    listed = list(clock.supplement_items or [])
+    added = [m for m in missing if m not in listed] if repeat else []
+    if added and not (override_reason or "").strip():
+        raise BadUserRequest("The earlier supplement notice did not list " + "、".join(added) + "; asking for more "
+                             "items later breaks 一次性告知 and needs a written reason (supplementOverrideReason)")
     clock.acceptance, clock.supplement_requested_at, clock.acceptance_due_at = SUPPLEMENT, now, None
+    clock.supplement_items = listed + [m for m in missing if m not in listed]
     refresh(session, clock, current_calendar(session), actor)
     audit.record(session, "clock-supplement-requested", actor=actor, instance_id=instance_id,
                  details={"missing": missing, "repeat": repeat})
+    if added:
+        audit.record(session, "clock-supplement-override", actor=actor, instance_id=instance_id,
+                     details={"added": added, "reason": override_reason.strip()})
     return clock
 
 

@@ -31,8 +31,11 @@ def start_case(session: so.Session, item_code: str, application: dict[str, Any],
     """Receive an application and start the item's process; the instance's business key is the case number."""
     _require_channel(channel, actor_groups)
     item = catalogue.active_item(session, item_code)
+    if materials is not None:
+        application = {**application, "materials": materials}
     services(session).forms.validate(item.form_key, application)
-    materials = _materials(materials)
+    application = dict(application)
+    materials = application.pop("materials", [])
     variables = _case_variables(session, item)
     number = next_case_number(session, item.department)
     variables.update({
@@ -49,14 +52,6 @@ def _require_channel(channel: str, groups: Iterable[str]) -> None:
     if not set(groups) & {*CHANNELS[channel], "admin"}:
         raise Forbidden("Applications are received at the comprehensive window (综合窗口) or online only; "
                         f"receiving on the '{channel}' channel needs the role {' or '.join(CHANNELS[channel])}")
-
-
-def _materials(materials: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    materials = materials or []
-    for index, entry in enumerate(materials):
-        if not isinstance(entry, dict) or not isinstance(entry.get("code"), str) or not entry["code"]:
-            raise InvalidInput(f"materials[{index}] needs the material 'code' from the item's list")
-    return materials
 
 
 def _applicant(application: dict[str, Any]) -> dict[str, Any]:

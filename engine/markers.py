@@ -99,7 +99,8 @@ def _move_clock(context: MarkerContext, task: Any, action: str, local_now: str) 
         data["acceptedAt"] = clock.accepted_at.astimezone(services(session).tz).isoformat(timespec="seconds")
     elif action == "supplement-requested":
         missing = data.get("missingItems") or data.get("missingMaterials") or []
-        caseclock.request_supplement(session, instance_id, [str(m) for m in missing], actor)
+        caseclock.request_supplement(session, instance_id, [str(m) for m in missing], actor,
+                                     override_reason=data.get("supplementOverrideReason"))
     elif action == "supplement-received":
         data["supplementReceivedAt"] = local_now
     elif action == "not-accepted":

@@ -334,6 +334,8 @@ class CaseClock(Base):
     #: art. 32: without a supplement notice by then, the case counts as accepted on receipt
     acceptance_due_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
     supplement_requested_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    #: every item the supplement notices listed (一次性告知: a later notice may add items only with a reason)
+    supplement_items: so.Mapped[Optional[list[str]]] = so.mapped_column(sa.JSON)
     legal_limit_days: so.Mapped[Optional[int]]
     promised_limit_days: so.Mapped[Optional[int]]
     #: the item (or a local rule) lets a site survey stop the clock

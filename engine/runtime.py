@@ -26,7 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import audit, caseclock, markers, projections
 from .context import services
 from .deploy import latest_definition
-from .errors import BadUserRequest, Conflict, NotFound, ProcessFailure
+from .errors import BadUserRequest, Conflict, EngineError, NotFound, ProcessFailure
 from .models import ProcessDefinition, ProcessInstance
 from .serializer import serializer_for
 from .projections import Waits, waits_of
@@ -157,10 +157,25 @@ def run_engine(workflow: BpmnWorkflow) -> None:
     """Run until every token waits; model errors become ProcessFailure (the command rolls back)."""
     try:
         workflow.do_engine_steps()
+    except EngineError:  # a marker refused the step (engine.markers): the caller gets that refusal
+        raise
     except SpiffWorkflowException as exc:
+        refusal = _engine_error_in(exc)
+        if refusal is not None:
+            raise refusal from exc
         raise ProcessFailure(_describe_failure(exc)) from exc
     except Exception as exc:  # a bug in a spec or script helper; still the model's failure
         raise ProcessFailure(f"Process failed: {exc.__class__.__name__}: {exc}") from exc
+
+
+def _engine_error_in(exc: BaseException) -> EngineError | None:
+    """The engine's own refusal that SpiffWorkflow wrapped on its way out, if there is one."""
+    seen = exc
+    while seen is not None:
+        if isinstance(seen, EngineError):
+            return seen
+        seen = seen.__cause__ or getattr(seen, "exception", None)
+    return None
 
 
 def arm_timers(workflow: BpmnWorkflow, now: datetime, tz: tzinfo) -> None:

@@ -14,7 +14,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from engine import authorizations, caseclock, catalogue
-from engine.errors import Forbidden
+from engine.errors import BadUserRequest, Forbidden
 from engine.forms import FormInvalid
 from engine.models import AuditEntry, CaseClock, ClockSuspension
 
@@ -81,12 +81,22 @@ def test_supplement_loop_twice_then_accepted_from_the_last_correction(center, sm
     key = center.receive(FOOD_LICENCE, ENTERPRISE, [{"code": "application-form"}])
     center.work()
     assert center.variables(key)["missingMaterials"] == ["与食品经营相适应的经营场所平面布局图", "食品安全管理制度文本"]
-    for round_, missing in enumerate([["经营场所平面布局图", "食品安全管理制度文本"], ["食品安全管理制度文本（需加盖公章）"]]):
-        center.complete(key, "Task_acceptance_review", "market_clerk",
-                        {"acceptance": "supplement", "opinion": "材料不齐", "missingItems": missing})
+    rounds = [{"missingItems": ["经营场所平面布局图", "食品安全管理制度文本"]},
+              {"missingItems": ["食品安全管理制度文本", "法定代表人签字的承诺书"],
+               "supplementOverrideReason": "补正的制度文本附有承诺事项，须由法定代表人签字确认"}]
+    for round_ in rounds:
+        review = {"acceptance": "supplement", "opinion": "材料不齐", **round_}
+        if "supplementOverrideReason" in round_:
+            # 一次性告知: an item the first notice did not list needs a written reason
+            with pytest.raises(BadUserRequest, match="法定代表人签字的承诺书"):
+                center.complete(key, "Task_acceptance_review", "market_clerk",
+                                {k: v for k, v in review.items() if k != "supplementOverrideReason"})
+        center.complete(key, "Task_acceptance_review", "market_clerk", review)
         assert center.work() == ["notify"]
         assert clock_of(center, key).acceptance == caseclock.SUPPLEMENT
         center.pass_days(1)
+        with pytest.raises(FormInvalid, match="补正后的全部申请材料"):
+            center.message("supplement-received", key, {"submittedMaterials": []})
         center.message("supplement-received", key, {"submittedMaterials": ALL_FOOD_MATERIALS})
         assert center.work() == ["shared-data", "materials-check"]
     arrived = center.clock.now()
@@ -97,6 +107,9 @@ def test_supplement_loop_twice_then_accepted_from_the_last_correction(center, sm
     assert clock.acceptance == caseclock.ACCEPTED and clock.accepted_at == arrived.replace(microsecond=0)
     notices = [m for m in box.to(APPLICANT_MAIL) if "请补正材料" in m["Subject"]]
     assert len(notices) == 2 and "1. 经营场所平面布局图\n2. 食品安全管理制度文本" in notices[0].get_content()
+    with center.sessions.begin() as session:
+        override = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "clock-supplement-override")).one()
+        assert override.actor == "market_clerk" and override.details["added"] == ["法定代表人签字的承诺书"]
     assert center.waiting(key) == ["Task_handoff"]  # a new food business gets a site survey
 
 

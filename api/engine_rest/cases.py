@@ -21,9 +21,9 @@ def receive_case():
     application = body.get("application")
     if not isinstance(application, dict):
         raise InvalidInput("'application' must be a JSON object with the item's application form")
-    materials = body.get("materials") or []
-    if not isinstance(materials, list):
-        raise InvalidInput("'materials' must be a list of {code, fileName, sha256}")
+    materials = body.get("materials")  # or inside the application form, as its file field "materials"
+    if materials is not None and not isinstance(materials, list):
+        raise InvalidInput("'materials' must be a list of {code, fileName, contentType, size, sha256}")
     principal = current()
     session = db()
     with session.begin():

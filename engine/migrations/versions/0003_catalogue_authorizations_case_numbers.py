@@ -1,4 +1,4 @@
-"""catalogue, authorizations, case numbers
+"""catalogue, authorizations, case numbers, supplement items
 
 Revision ID: 0003
 Revises: 0002
@@ -16,6 +16,8 @@ depends_on = None
 
 def upgrade() -> None:
 
+    with op.batch_alter_table('case_clock', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('supplement_items', sa.JSON(), nullable=True))
     op.create_table('case_sequence',
     sa.Column('department', sa.String(length=50), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -88,4 +90,6 @@ def downgrade() -> None:
 
     op.drop_table('catalogue_item')
     op.drop_table('case_sequence')
+    with op.batch_alter_table('case_clock', schema=None) as batch_op:
+        batch_op.drop_column('supplement_items')
 
