@@ -22,6 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine_throughput.py
+	$(BIN)/python bench/approval_paths.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -16,10 +16,12 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
+from pyhanko.sign.general import get_pyca_cryptography_hash
 
 _lock = threading.Lock()
 KEY, CERT, CA = "seal.key", "seal.crt", "ca.crt"
@@ -66,13 +68,33 @@ def ensure_demo_seal(directory: Path, holder: str) -> None:
         (directory / CA).write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
 
 
+class _LoadedKeySigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner parses the private key again for every signature (cryptography checks an
+    RSA key's primes when it loads it: ~35 ms, twice per PDF); the seal's key is parsed once here."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self._key = serialization.load_der_private_key(self.signing_key.dump(), password=None)
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        if isinstance(self._key, rsa.RSAPrivateKey) and mechanism.signature_algo == "rsassa_pkcs1v15":
+            return self._key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+        return super().sign_raw(data, digest_algorithm)
+
+
 class Seal:
     """Signs PDFs with the approval seal's key (an approval signature, PAdES baseline B)."""
 
+    #: room for the CMS container (signature, seal certificate and CA): fixed, so pyHanko needs no dry run
+    SIGNATURE_BYTES = 16_384
+
     def __init__(self, directory: Path) -> None:
         ca = directory / CA
-        self.signer = signers.SimpleSigner.load(str(directory / KEY), str(directory / CERT),
-                                                ca_chain_files=(str(ca),) if ca.exists() else None)
+        loaded = signers.SimpleSigner.load(str(directory / KEY), str(directory / CERT),
+                                           ca_chain_files=(str(ca),) if ca.exists() else None)
+        self.signer = _LoadedKeySigner(signing_cert=loaded.signing_cert, signing_key=loaded.signing_key,
+                                       cert_registry=loaded.cert_registry)
         self.ca_path = ca
 
     def sign(self, pdf: bytes, *, reason: str, location: str) -> bytes:
@@ -80,5 +102,6 @@ class Seal:
         meta = signers.PdfSignatureMetadata(field_name="ApprovalSeal", reason=reason, location=location,
                                             subfilter=SigSeedSubFilter.PADES)
         # an invisible signature field: the page shows the drawn seal, the signature proves it
-        out = signers.sign_pdf(writer, meta, signer=self.signer, new_field_spec=SigFieldSpec("ApprovalSeal"))
+        out = signers.sign_pdf(writer, meta, signer=self.signer, new_field_spec=SigFieldSpec("ApprovalSeal"),
+                               bytes_reserved=self.SIGNATURE_BYTES)
         return out.getvalue()
