@@ -22,7 +22,8 @@ from .models import CaseSequence, CatalogueItem, ProcessInstance
 
 CHANNELS = {"window": ("window-clerk",), "online": ("portal",)}
 BUNDLE = "一件事"
-BUNDLE_DEPARTMENT = "center"
+#: the service center: its window staff hold the window authorizations
+CENTER = "center"
 
 
 def start_case(session: so.Session, item_code: str, application: dict[str, Any], *, channel: str,
@@ -31,6 +32,8 @@ def start_case(session: so.Session, item_code: str, application: dict[str, Any],
     """Receive an application and start the item's process; the instance's business key is the case number."""
     _require_channel(channel, actor_groups)
     item = catalogue.active_item(session, item_code)
+    if channel == "window":  # window staff receive under the center's written authorization (rule 9)
+        authorizations.require(session, actor, department=CENTER, item_code=item.code, power="receive")
     if materials is not None:
         application = {**application, "materials": materials}
     services(session).forms.validate(item.form_key, application)

@@ -311,6 +311,11 @@ def test_bad_rating_opens_return_visit_and_rectification_and_silence_records_the
 def test_receiving_is_for_the_window_and_the_application_form_is_enforced(center):
     with pytest.raises(Forbidden, match="综合窗口"):
         center.receive(FOOD_CHANGE, ENTERPRISE, user="market_clerk")
+    with center.sessions.begin() as session:
+        from engine import identity
+        identity.create_user(session, "window3", None, groups=["window-clerk"], department="center")
+    with pytest.raises(Forbidden, match="'window3' holds no authorization for 'receive'"):
+        center.receive(FOOD_CHANGE, ENTERPRISE, user="window3")  # a window clerk without a letter
     broken = {**ENTERPRISE, "creditCode": "123", "phone": "", "extra": "x"}
     del broken["applicantName"]
     with pytest.raises(FormInvalid) as invalid:

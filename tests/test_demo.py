@@ -65,3 +65,14 @@ def _until(probe, what: str, process: subprocess.Popen, tmp_path, timeout: float
         assert process.poll() is None, (tmp_path / "demo.log").read_text()
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}: {(tmp_path / 'demo.log').read_text()}")
+
+
+@pytest.mark.parametrize("args, env, message", [
+    (["--topic", "no-such-topic"], {"ONEWINDOW_WORKER_TOKEN": "x"}, "no worker for topic(s) no-such-topic; known topics: "),
+    ([], {"ONEWINDOW_WORKER_TOKEN": ""}, "ONEWINDOW_WORKER_TOKEN is not set"),
+])
+def test_worker_command_says_what_is_wrong(args, env, message, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "api.cli_main", "worker", *args], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60, env={**os.environ, **env,
+                                                        "ONEWINDOW_WORKER_STORE_URL": f"sqlite:///{tmp_path}/l.db"})
+    assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
