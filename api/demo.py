@@ -26,13 +26,13 @@ DEPARTMENTS = {
     "ecology": "区生态环境局",
     "culture": "区文化和旅游局",
 }
-#: person names per department: approval clerk, chief affairs representative, section head, specialist
+#: person names per department: approval clerk, chief affairs representative, section head, specialist, leader
 STAFF = {
-    "market": ("李强", "张敏", "陈静", "周涛"),
-    "planning": ("王磊", "刘洋", "赵丽", "孙浩"),
-    "housing": ("杨帆", "黄蕾", "吴刚", "徐峰"),
-    "ecology": ("朱琳", "胡军", "郭红", "何平"),
-    "culture": ("高翔", "林芳", "罗斌", "梁爽"),
+    "market": ("李强", "张敏", "陈静", "周涛", "钱卫国"),
+    "planning": ("王磊", "刘洋", "赵丽", "孙浩", "冯建华"),
+    "housing": ("杨帆", "黄蕾", "吴刚", "徐峰", "韩志明"),
+    "ecology": ("朱琳", "胡军", "郭红", "何平", "曹立新"),
+    "culture": ("高翔", "林芳", "罗斌", "梁爽", "严文涛"),
 }
 
 USERS = [
@@ -44,7 +44,7 @@ USERS = [
     ("portal", "一网通办门户", "center", ["portal"]),
     ("worker", "服务任务执行器", "center", ["worker"]),
 ]
-for _dept, (_clerk, _chief, _head, _specialist) in STAFF.items():
+for _dept, (_clerk, _chief, _head, _specialist, _leader) in STAFF.items():
     _name = DEPARTMENTS[_dept].removeprefix("区")
     USERS += [
         (f"{_dept}_clerk", f"{_name}审批服务科 {_clerk}", _dept, ["approval-clerk"]),
@@ -52,6 +52,7 @@ for _dept, (_clerk, _chief, _head, _specialist) in STAFF.items():
         (f"{_dept}_head", f"{_name}审批服务科负责人 {_head}", _dept, ["section-head"]),
         (f"{_dept}_specialist", f"{_name}专业科室 {_specialist}", _dept, ["specialist"]),
         (f"{_dept}_specialist2", f"{_name}专业科室 第二核查人", _dept, ["specialist"]),
+        (f"{_dept}_leader", f"{_name}分管领导 {_leader}", _dept, ["department-leader"]),
     ]
 
 #: the planning bureau delegates only part of its items to its representative (授权清单)
@@ -77,7 +78,7 @@ def seed(session: so.Session, today: date | None = None, password: str | None = 
 
 
 def _authorize(session: so.Session, start: date) -> None:
-    """One authorization letter per representative, and one window letter for the window clerks."""
+    """Letters for each representative and each department leader, and window letters for the window clerks."""
     if session.scalar(sa.select(sa.func.count()).select_from(Authorization)):
         return
     valid_to = date(start.year + 2, 12, 31)
@@ -89,6 +90,10 @@ def _authorize(session: so.Session, start: date) -> None:
                              item_codes=DELEGATED_ITEMS.get(department), valid_from=start, valid_to=valid_to,
                              signed_by=f"{name}主要负责人", document_number=f"青{department}授〔{start.year}〕1号",
                              actor="demo")
+        authorizations.grant(session, username=f"{department}_leader", department=department,
+                             kind=authorizations.LEADER, powers=["decide", "seal"], valid_from=start,
+                             valid_to=valid_to, signed_by=f"{name}主要负责人",
+                             document_number=f"青{department}授〔{start.year}〕2号", actor="demo")
     for clerk in ("window", "window2"):
         authorizations.grant(session, username=clerk, department="center", kind=authorizations.WINDOW,
                              powers=["receive", "issue", "consult"], valid_from=start, valid_to=valid_to,

@@ -9,7 +9,7 @@ caller writes that entry after its own transaction rolled back.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Iterable
 
 import sqlalchemy as sa
@@ -20,8 +20,10 @@ from .context import services
 from .errors import Forbidden, InvalidInput, NotFound
 from .models import Authorization, User
 
-CHIEF, WINDOW = "chief-representative", "window"
-POWERS = {CHIEF: ("decide", "pre-review", "seal"), WINDOW: ("receive", "issue", "consult")}
+CHIEF, LEADER, WINDOW = "chief-representative", "department-leader", "window"
+#: what each kind of letter can grant: the representative's (首席事务代表授权书), a department leader's
+#: decision authority for items outside the representative's list, the window staff's
+POWERS = {CHIEF: ("decide", "pre-review", "seal"), LEADER: ("decide", "seal"), WINDOW: ("receive", "issue", "consult")}
 POWER_NAMES = {"decide": "审批决定", "pre-review": "联办件/报批件预审", "seal": "使用审批专用章",
                "receive": "收件受理", "issue": "出件", "consult": "咨询"}
 
@@ -113,11 +115,11 @@ def record_refusal(session: so.Session, refused: AuthorizationRefused) -> None:
                  details=entry["details"])
 
 
-def holders(session: so.Session, department: str, power: str, *, item_code: str,
-            at: datetime | None = None) -> list[str]:
-    """Users who may use ``power`` on the item now: routing asks whether the item is in a
-    representative's delegated list (授权清单)."""
+def holders(session: so.Session, department: str, power: str, *, item_code: str, kind: str) -> list[str]:
+    """Users whose ``kind`` of letter lets them use ``power`` on the item now: routing asks whether
+    the item is in a representative's delegated list (授权清单)."""
     svc = services(session)
-    today = (at or svc.clock.now()).astimezone(svc.tz).date()
-    rows = session.scalars(sa.select(Authorization).where(Authorization.department == department))
+    today = svc.clock.now().astimezone(svc.tz).date()
+    rows = session.scalars(sa.select(Authorization).where(Authorization.department == department,
+                                                          Authorization.kind == kind))
     return sorted({r.username for r in rows if covers(r, department, item_code, power, today)})

@@ -17,7 +17,8 @@ import sqlalchemy.orm as so
 
 from . import authorizations, catalogue, runtime
 from .context import services
-from .errors import Forbidden, InvalidInput
+from .deploy import latest_definition
+from .errors import BadUserRequest, Forbidden, InvalidInput
 from .models import CaseSequence, CatalogueItem, ProcessInstance
 
 CHANNELS = {"window": ("window-clerk",), "online": ("portal",)}
@@ -49,6 +50,24 @@ def start_case(session: so.Session, item_code: str, application: dict[str, Any],
     return runtime.start_instance(session, item.process_key, business_key=number, variables=variables, actor=actor)
 
 
+def refuse_direct_start(session: so.Session, key: str) -> None:
+    """The catalogue's processes (and the processes they call) start only through ``start_case``:
+    a generic start would skip the application form, the window's authorization, the case number
+    and the item snapshot the case runs under."""
+    if key in case_process_keys(session):
+        raise BadUserRequest(f"'{key}' runs cases of the item catalogue: receive them with POST /engine-rest/case "
+                             "(the window or the portal), not by starting the process directly")
+
+
+def case_process_keys(session: so.Session) -> set[str]:
+    keys = set(session.scalars(sa.select(CatalogueItem.process_key).distinct()))
+    for key in list(keys):
+        definition = latest_definition(session, key)
+        if definition is not None:
+            keys |= {d.key for d in runtime.resolve_called_definitions(session, definition)}
+    return keys
+
+
 def _require_channel(channel: str, groups: Iterable[str]) -> None:
     if channel not in CHANNELS:
         raise InvalidInput(f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
@@ -67,7 +86,7 @@ def _case_variables(session: so.Session, item: CatalogueItem) -> dict[str, Any]:
     settings = services(session).settings
     variables = catalogue.case_variables(item)
     variables.update({
-        "delegatedToChief": bool(authorizations.holders(session, item.department, "decide", item_code=item.code)),
+        "delegatedToChief": _delegated(session, item),
         "bundleRefused": False, "ratingWaitDays": settings.rating_wait_days, "ratingDefault": settings.rating_default,
         "badRatingFixDays": settings.bad_rating_fix_days,
     })
@@ -86,10 +105,16 @@ def _bundle_members(session: so.Session, item: CatalogueItem) -> list[dict[str, 
     for code in codes:
         member = catalogue.active_item(session, code)
         entry = catalogue.case_variables(member)
-        entry["delegatedToChief"] = bool(authorizations.holders(session, member.department, "decide",
-                                                                item_code=member.code))
+        entry["delegatedToChief"] = _delegated(session, member)
         members.append(entry)
     return members
+
+
+def _delegated(session: so.Session, item: CatalogueItem) -> bool:
+    """Is the item in a chief affairs representative's delegated list today (routing; the decision itself
+    is checked again against the letters when it is made)?"""
+    return bool(authorizations.holders(session, item.department, "decide", item_code=item.code,
+                                       kind=authorizations.CHIEF))
 
 
 def next_case_number(session: so.Session, department: str) -> str:

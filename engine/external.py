@@ -14,6 +14,7 @@ never move on because a worker reported something nobody modelled.
 from __future__ import annotations
 
 import uuid
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Sequence
@@ -158,7 +159,7 @@ def complete(session: so.Session, task_id: str, worker_id: str, variables: dict[
     _require_holder(row, worker_id, "completed")
     loaded = load_running(session, row.instance_id)
     task = _started_task(loaded, task_id)
-    result = {**variables, **(local_variables or {})}
+    result = deepcopy({**variables, **(local_variables or {})})  # SpiffWorkflow merges into lists in place
     if task.task_spec.result_variable:
         task.data[task.task_spec.result_variable] = result
     else:

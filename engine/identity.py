@@ -27,7 +27,7 @@ _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("onewindow-dummy-password")
 
 ROLES = ("admin", "designer", "worker", "supervisor", "window-clerk", "approval-clerk",
-         "specialist", "chief-representative", "section-head", "portal")
+         "specialist", "chief-representative", "section-head", "department-leader", "portal")
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,12 @@ A process designer marks elements with extension properties
 * ``stamp`` — variables set to the engine's current time when the element
   completes (``surveyStartedAt``), so deadlines count from the engine's clock,
   never from a client's;
-* ``authorization`` — powers (``decide``, ``seal``, ``pre-review``) the person
-  completing a user task must hold for the case's item (``engine.authorizations``);
-* ``form`` — on a message catch event: the JSON Schema form its payload must satisfy.
+The engine also reads, where the step is checked rather than moved:
+``authorization`` — powers (``decide``, ``seal``, ``pre-review``) the person
+completing a user task must hold for the case's item (``engine.tasks`` with
+``engine.authorizations``); ``notBy`` — activities whose completer may not
+complete this task (four eyes, ``engine.tasks``); ``form`` — on a message
+catch event, the form its payload must satisfy (``engine.messages``).
 
 Markers run inside SpiffWorkflow's completion of the element — before the
 next elements copy its data — and in the command's transaction, so a refused

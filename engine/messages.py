@@ -7,6 +7,7 @@ indexed query and loads only the instances that match.
 """
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterator
@@ -113,8 +114,9 @@ def _deliver(session: so.Session, sub: MessageSubscription, variables: dict[str,
     _validate_payload(session, task, sub.message_name, variables)
     definition = next(d for d in message_definitions(task) if d.name == sub.message_name)
     markers.acting(loaded.workflow, actor)
-    task.task_spec.catch(task, BpmnEvent(definition, payload=dict(variables)))
-    task.data.update(variables)
+    # separate copies: SpiffWorkflow merges parent data into lists and dicts in place
+    task.task_spec.catch(task, BpmnEvent(definition, payload=deepcopy(variables)))
+    task.data.update(deepcopy(variables))  # behind an event-based gateway the chosen event inherits it from here
     task.task_spec._update(task)
     advance(session, loaded, actor, "message", {"messageName": sub.message_name, "activityId": sub.activity_id,
                                                 "variables": sorted(variables)})

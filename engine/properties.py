@@ -45,8 +45,17 @@ def properties_of(task_spec: Any) -> dict[str, str]:
     return getattr(task_spec, "onewindow_properties", {})
 
 
+def _list(task_spec: Any, name: str) -> list[str]:
+    return [p.strip() for p in properties_of(task_spec).get(name, "").split(",") if p.strip()]
+
+
 def powers_required(task_spec: Any) -> list[str]:
-    return [p.strip() for p in properties_of(task_spec).get("authorization", "").split(",") if p.strip()]
+    return _list(task_spec, "authorization")
+
+
+def not_by(task_spec: Any) -> list[str]:
+    """Activities whose completer may not complete this task (four eyes)."""
+    return _list(task_spec, "notBy")
 
 
 def _on_completed(workflow: Any, task: Any) -> None:

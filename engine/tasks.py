@@ -7,6 +7,7 @@ candidate user; administrators may act on any task.
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Iterable
 from uuid import UUID
@@ -19,9 +20,9 @@ from . import audit, authorizations, markers
 from .clock import as_utc
 from .context import services
 from .errors import BadUserRequest, Conflict, Forbidden, InvalidInput, NotFound
-from .models import TaskCandidate, UserTask
+from .models import AuditEntry, TaskCandidate, UserTask
 from .parser import user_task_meta
-from .properties import powers_required
+from .properties import not_by, powers_required
 
 if TYPE_CHECKING:
     from .runtime import Loaded
@@ -161,7 +162,8 @@ def complete(session: so.Session, task_id: str, variables: dict[str, Any], *, us
         raise Conflict(f"Task '{task_id}' is no longer waiting; it was completed or cancelled meanwhile")
     _validate_form(session, row, variables)
     _require_powers(session, row, task, user)
-    task.data.update(variables)
+    _require_other_person(session, row, task, user)
+    task.data.update(deepcopy(variables))  # SpiffWorkflow merges data into lists and dicts in place
     markers.acting(loaded.workflow, user)
     task.run()
     advance(session, loaded, user, "complete-task", {
@@ -188,6 +190,21 @@ def _require_powers(session: so.Session, row: UserTask, task: Any, user: str | N
     for power in powers:
         authorizations.require(session, user, department=department, item_code=item_code, power=power,
                                instance_id=row.instance_id)
+
+
+def _require_other_person(session: so.Session, row: UserTask, task: Any, user: str | None) -> None:
+    """Four eyes: whoever completed one of the ``notBy`` activities in this case may not complete this one
+    (the reviewer does not decide what they reviewed)."""
+    activities = set(not_by(task.task_spec))
+    if not activities:
+        return
+    done = session.scalars(sa.select(AuditEntry).where(AuditEntry.instance_id == row.instance_id,
+                                                       AuditEntry.action == "complete-task",
+                                                       AuditEntry.actor == user))
+    earlier = sorted({e.details.get("activityId") for e in done} & activities)
+    if earlier:
+        raise Forbidden(f"User '{user}' completed {', '.join(earlier)} in this case and may not also complete "
+                        f"'{row.name}': a decision needs a different person from the review")
 
 
 def tasks_query(*, instance_id: str | None = None, assignee: str | None = None,

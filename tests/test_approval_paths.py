@@ -99,6 +99,8 @@ def test_supplement_loop_twice_then_accepted_from_the_last_correction(center, sm
             center.message("supplement-received", key, {"submittedMaterials": []})
         center.message("supplement-received", key, {"submittedMaterials": ALL_FOOD_MATERIALS})
         assert center.work() == ["shared-data", "materials-check"]
+        found = center.variables(key)  # the supplement replaced the materials and the check saw them
+        assert found["submittedMaterials"] == ALL_FOOD_MATERIALS and found["materialsComplete"] is True
     arrived = center.clock.now()
     center.pass_days(1)
     center.complete(key, "Task_acceptance_review", "market_clerk", {"acceptance": "accept", "opinion": "补正后齐全"})
@@ -349,7 +351,8 @@ def test_joint_item_is_pre_reviewed_by_the_representative_and_decided_by_the_dep
     assert clock_of(center, key).joint_handling is True
     center.complete(key, "Task_chief_prereview", "housing_chief", {"opinion": "材料齐全，建议准予", "recommendation": "grant"})
     center.complete(key, "Task_section_review", "housing_head", {"opinion": "同意预审意见", "agree": True})
-    center.complete(key, "Task_department_decision", "housing_head", {"decision": "grant", "opinion": "准予核准"})
+    center.complete(key, "Task_department_decision", "housing_leader",
+                    {"decision": "grant", "opinion": "准予核准", "sealConfirmed": True})
     assert center.work() == ["certificate"]
     assert "Task_chief_decision" not in center.completed(key)
 
@@ -364,3 +367,36 @@ def test_a_site_survey_does_not_stop_the_clock_unless_the_item_says_so(center):
     survey = center.tasks(key)[0]
     assert survey.activity_id == "Task_site_survey"
     assert survey.due_at.astimezone(SHANGHAI) == datetime(2026, 1, 8, 17, 0, tzinfo=SHANGHAI)
+
+
+def test_items_outside_the_delegated_list_are_decided_by_the_department_leader_not_the_reviewer(center):
+    """Planning's representative holds a letter for one item only; the other goes to the department leader,
+    who must be a different person from the section head who reviewed it."""
+    key = center.receive("310118-GHZY-002", PERSON, [{"code": c} for c in ("application-form", "village", "site-plan")])
+    center.work()
+    center.complete(key, "Task_acceptance_review", "planning_clerk", {"acceptance": "accept", "opinion": "受理"})
+    center.work()
+    center.complete(key, "Task_handoff", "planning_clerk", {"surveyScope": "宅基地四至", "surveyLimitDays": 3})
+    center.complete(key, "Task_site_survey", "planning_specialist", {
+        "inspectors": [{"name": "孙浩", "staffId": "GH-01"}, {"name": "李娜", "staffId": "GH-02"}],
+        "surveyDate": "2026-01-06", "findings": "四至与申请一致", "surveyConclusion": "符合"})
+    center.complete(key, "Task_report_receipt", "planning_clerk", {"remark": "已接收"})
+    assert center.variables(key)["delegatedToChief"] is False
+    center.complete(key, "Task_handling_review", "planning_clerk", {"opinion": "符合规划", "recommendation": "grant"})
+    with center.sessions.begin() as session:  # a head who also leads the department (holds both roles)
+        from engine import identity
+        from engine.models import User
+        head = session.get(User, "planning_head")
+        head.groups = ["section-head", "department-leader"]
+        authorizations.grant(session, username="planning_head", department="planning", kind=authorizations.LEADER,
+                             powers=["decide", "seal"], valid_from=datetime(2026, 1, 1).date(),
+                             valid_to=datetime(2026, 12, 31).date(), signed_by="区规划和自然资源局局长")
+    center.complete(key, "Task_section_review", "planning_head", {"opinion": "同意", "agree": True})
+    assert center.waiting(key) == ["Task_department_decision"]
+    decision = {"decision": "grant", "opinion": "准予许可", "sealConfirmed": True}
+    with pytest.raises(Forbidden, match="different person"):
+        center.complete(key, "Task_department_decision", "planning_head", decision)
+    with pytest.raises(Forbidden, match="planning:department-leader"):
+        center.complete(key, "Task_department_decision", "planning_chief", decision)  # not the department's leader
+    center.complete(key, "Task_department_decision", "planning_leader", decision)
+    assert center.work() == ["certificate"]

@@ -74,3 +74,11 @@ def test_an_unauthorized_decision_is_refused_over_rest_and_audited(app, api):
     with state(app).sessions.begin() as session:
         entry = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "authorization-refused")).one()
         assert entry.actor == "market_chief2" and entry.details["power"] == "decide"
+
+
+def test_catalogue_processes_cannot_be_started_around_the_window(app, api):
+    _center(app, api)
+    for key in ("window_intake", "issue_and_close", "approval_decision"):
+        response = api.post(f"/process-definition/key/{key}/start", {"businessKey": "..", "variables": {
+            "decision": {"value": "grant"}}}, user="admin")
+        assert response.status_code == 400 and "POST /engine-rest/case" in response.json["message"]

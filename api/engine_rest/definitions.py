@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Response, jsonify, request
 
-from engine import deploy, runtime
+from engine import cases, deploy, runtime
 from engine.errors import NotFound
 from engine.models import ProcessDefinition
 
@@ -105,8 +105,9 @@ def _start(key: str | None, definition_id: str | None) -> Response:
     with_variables = param(body, "withVariablesInReturn", bool, False)
     session = db()
     with session.begin():
-        if key is not None:
-            _by_key(session, key)
+        definition = _by_key(session, key) if key is not None else session.get(ProcessDefinition, definition_id)
+        if definition is not None:
+            cases.refuse_direct_start(session, definition.key)
         instance = runtime.start_instance(session, key, definition_id=definition_id, business_key=business_key,
                                           variables=variables, actor=current().username)
         out = dto.instance(instance)
