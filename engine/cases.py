@@ -14,9 +14,12 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from . import authorizations, catalogue, runtime
 from .context import services
+from .db import is_postgres
 from .deploy import latest_definition
 from .errors import BadUserRequest, Forbidden, InvalidInput
 from .models import CaseSequence, CatalogueItem, ProcessInstance
@@ -118,14 +121,15 @@ def _delegated(session: so.Session, item: CatalogueItem) -> bool:
 
 
 def next_case_number(session: so.Session, department: str) -> str:
-    """QP-<DEPARTMENT>-<yyyymmdd>-<nnnn>, unique: the day's sequence row is locked while it is taken."""
+    """QP-<DEPARTMENT>-<yyyymmdd>-<nnnn>, unique under concurrency: the day's row is created if missing
+    (a concurrent creator is ignored, not an error) and incremented with UPDATE … RETURNING, which
+    locks the row until the receiving transaction ends."""
     svc = services(session)
     today: date = svc.clock.now().astimezone(svc.tz).date()
-    row = session.scalar(sa.select(CaseSequence).where(CaseSequence.department == department,
-                                                       CaseSequence.day == today).with_for_update())
-    if row is None:
-        row = CaseSequence(department=department, day=today, last=0)
-        session.add(row)
-    row.last += 1
-    session.flush()
-    return f"{svc.settings.case_number_prefix}-{department.upper()}-{today:%Y%m%d}-{row.last:04d}"
+    insert = postgresql_insert if is_postgres(session) else sqlite_insert
+    session.execute(insert(CaseSequence).values(department=department, day=today, last=0)
+                    .on_conflict_do_nothing(index_elements=["department", "day"]))
+    number = session.execute(sa.update(CaseSequence)
+                             .where(CaseSequence.department == department, CaseSequence.day == today)
+                             .values(last=CaseSequence.last + 1).returning(CaseSequence.last)).scalar_one()
+    return f"{svc.settings.case_number_prefix}-{department.upper()}-{today:%Y%m%d}-{number:04d}"

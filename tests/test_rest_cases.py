@@ -1,6 +1,7 @@
 """Cases, catalogue and forms over /engine-rest: what a window page or the portal calls."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from api import state
@@ -82,3 +83,26 @@ def test_catalogue_processes_cannot_be_started_around_the_window(app, api):
         response = api.post(f"/process-definition/key/{key}/start", {"businessKey": "..", "variables": {
             "decision": {"value": "grant"}}}, user="admin")
         assert response.status_code == 400 and "POST /engine-rest/case" in response.json["message"]
+
+
+@pytest.mark.postgres
+def test_case_numbers_stay_unique_when_the_first_cases_of_a_day_arrive_together(sessions, database_url):
+    """Concurrent receipts on PostgreSQL: the day's sequence row is created once, every number differs."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serializes writers; the race exists only on PostgreSQL")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from engine.cases import next_case_number
+
+    with sessions.begin() as session:
+        identity.ensure_department(session, "market", "区市场监督管理局")
+    barrier = __import__("threading").Barrier(8)
+
+    def take(_: int) -> str:
+        with sessions.begin() as session:
+            barrier.wait()
+            return next_case_number(session, "market")
+
+    with ThreadPoolExecutor(8) as pool:
+        numbers = list(pool.map(take, range(8)))
+    assert sorted(numbers) == [f"QP-MARKET-20260105-{n:04d}" for n in range(1, 9)]

@@ -30,3 +30,22 @@ def test_an_effect_that_died_half_way_is_repeated_and_the_attempt_counted(ledger
     assert ledger.get("notify:t2")["state"] == "pending"
     assert ledger.once("notify:t2", "notify", lambda: {"mailed": True}) == {"mailed": True}
     assert [(e["state"], e["attempts"]) for e in ledger.entries("notify")] == [("done", 2)]
+
+
+def test_a_live_claim_makes_another_worker_wait_and_an_expired_one_is_taken_over(ledger):
+    import time
+    from datetime import timedelta
+
+    from workers.ledger import EffectInProgress
+
+    def dies() -> dict:
+        raise TimeoutError("worker A stalls in the middle of signing")
+
+    with pytest.raises(TimeoutError):
+        ledger.once("certificate:t3", "certificate", dies, owner="A", lease=timedelta(seconds=0.5))
+    with pytest.raises(EffectInProgress, match="being done by A") as waiting:
+        ledger.once("certificate:t3", "certificate", lambda: {"by": "B"}, owner="B")
+    assert 0 < waiting.value.seconds <= 0.5
+    time.sleep(0.6)
+    assert ledger.once("certificate:t3", "certificate", lambda: {"by": "B"}, owner="B") == {"by": "B"}
+    assert ledger.get("certificate:t3")["attempts"] == 2

@@ -67,3 +67,30 @@ def test_worker_completes_raises_bpmn_errors_and_retries_failures(server):
     [incident] = requests.get(f"{base}/incident", headers=headers, params={"processInstanceId": failing}).json()
     assert incident["incidentType"] == "failedExternalTask"
     assert incident["incidentMessage"] == "ConnectionError: 共享数据接口超时"
+
+
+class RecordingClient(EngineClient):
+    """An engine that refuses every completion with a 400, as it does when a step breaks a rule."""
+
+    def __init__(self) -> None:
+        super().__init__("http://127.0.0.1:9/engine-rest", "token")
+        self.failures: list[tuple] = []
+
+    def complete(self, task_id, worker_id, variables):
+        from workers.client import EngineRequestError
+
+        raise EngineRequestError("/external-task/t1/complete: 400 The earlier supplement notice did not list X", 400)
+
+    def failure(self, task_id, worker_id, message, details, retries, retry_timeout_ms):
+        self.failures.append((task_id, message, retries, retry_timeout_ms))
+
+
+def test_a_refused_completion_is_reported_as_a_failure_so_it_ends_in_an_incident_not_a_loop():
+    from workers.runtime import ExternalTask as Task
+
+    client = RecordingClient()
+    worker = Worker(client, {"notify": lambda task: {"sent": True}}, worker_id="w", retry=RetryPolicy(3, 1.0))
+    task = Task("t1", "notify", "Task_supplement_notice", "p1", "QP-1", {}, retries=None, worker_id="w")
+    assert worker.work(task) == "failed"
+    (task_id, message, retries, timeout), = client.failures
+    assert task_id == "t1" and "did not list X" in message and retries == 2 and timeout == 1000

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -87,15 +88,18 @@ def write_signed(document: Document, business_key: str, directory: Path, name: s
                  issued_at: datetime) -> dict[str, Any]:
     """Render, sign and store a document; returns what the process keeps about it."""
     signed = seal.sign(render(document, business_key, issued_at), reason=document.title, location="上海市青浦区")
-    folder = directory / _safe(business_key)
+    folder = (directory / _safe(business_key)).resolve()
+    if not folder.is_relative_to(directory.resolve()) or folder == directory.resolve():
+        raise ValueError(f"refusing to store documents of case {business_key!r} outside {directory}")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{_safe(name)}.pdf"
-    temporary = path.with_suffix(".part")
-    temporary.write_bytes(signed)
-    temporary.replace(path)  # readers never see half a file
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as temporary:
+        temporary.write(signed)
+    Path(temporary.name).replace(path)  # readers never see half a file
     return {"kind": document.kind, "title": document.title, "file": str(path),
             "sha256": hashlib.sha256(signed).hexdigest(), "bytes": len(signed)}
 
 
 def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    """A file or folder name made of the name's letters, digits, '-' and '_' (no dots: no '..')."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "_"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -45,6 +45,11 @@ class WorkerContext:
         return cls(settings, Ledger(settings.worker_store_url),
                    Mailer(settings.smtp_host, settings.smtp_port, settings.mail_from),
                    materials.SharedDataClient(settings.shared_data_url))
+
+    def once(self, task: ExternalTask, effect: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Do ``effect`` once per external task, leased for as long as the task is locked to this worker."""
+        return self.ledger.once(f"{task.topic}:{task.id}", task.topic, effect, owner=task.worker_id,
+                                lease=timedelta(milliseconds=self.settings.worker_lock_ms))
 
     @property
     def seal(self) -> Seal:
@@ -146,7 +151,7 @@ def acceptance_receipt(context: WorkerContext, task: ExternalTask) -> dict[str, 
         document = _signed(context, task, "receipt", values, "受理凭证", context.settings.center_name)
         mail = _mail_applicant(context, task, "receipt", {**values, "file": document["file"]})
         return {"receiptDocument": document, "receiptMail": mail}
-    return context.ledger.once(f"acceptance-receipt:{task.id}", task.topic, effect)
+    return context.once(task, effect)
 
 
 def certificate(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
@@ -166,7 +171,7 @@ def certificate(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
         values = fields_of(task, certificateName="、".join(m["title"] for m in made),
                            certificateNumber="、".join(m["number"] for m in made))
         return {"certificates": made, "certificateMail": _mail_applicant(context, task, "certificate", values)}
-    return context.ledger.once(f"certificate:{task.id}", task.topic, effect)
+    return context.once(task, effect)
 
 
 def decision_letter(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
@@ -175,7 +180,7 @@ def decision_letter(context: WorkerContext, task: ExternalTask) -> dict[str, Any
         document = _signed(context, task, "refused", values, "不予许可决定书",
                            DEPARTMENT_NAMES.get(task.get("department"), context.settings.center_name))
         return {"decisionLetter": document, "decisionMail": _mail_applicant(context, task, "refused", values)}
-    return context.ledger.once(f"decision-letter:{task.id}", task.topic, effect)
+    return context.once(task, effect)
 
 
 #: the notify topic serves several elements; the element says which notice it is
@@ -204,7 +209,7 @@ def notify(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
         message_id = f"{task.business_key}.{task.activity_id}.{task.id}"
         context.mailer.send(to, _text(kind, "subject", values), _text(kind, "body", values), message_id)
         return {"noticeMail": {"mailed": True, "to": to, "messageId": message_id}}
-    return context.ledger.once(f"notify:{task.id}", task.topic, effect)
+    return context.once(task, effect)
 
 
 def notify_departments(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
@@ -222,11 +227,11 @@ def notify_departments(context: WorkerContext, task: ExternalTask) -> dict[str, 
                                 f"{task.business_key}.{task.activity_id}.{task.id}.{department}")
             told.append(department)
         return {"departmentsTold": told}
-    return context.ledger.once(f"notify-departments:{task.id}", task.topic, effect)
+    return context.once(task, effect)
 
 
 def rating_request(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
     def effect() -> dict[str, Any]:
         values = fields_of(task, ratingLink=f"{context.settings.rating_url}{task.business_key}")
         return {"ratingRequest": _mail_applicant(context, task, "rating", values)}
-    return context.ledger.once(f"rating-request:{task.id}", task.topic, effect)
+    return context.once(task, effect)

@@ -37,6 +37,15 @@ class BpmnError(Exception):
         self.variables = dict(variables or {})
 
 
+class RetryLater(Exception):
+    """The task cannot be done now for a reason that is not a failure (another worker holds the effect);
+    the engine hands it out again after ``seconds`` without spending a retry."""
+
+    def __init__(self, message: str, seconds: float) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+
+
 @dataclass(frozen=True)
 class ExternalTask:
     """What a handler sees of a locked task: its identity and the process variables (plain values)."""
@@ -116,14 +125,26 @@ class Worker:
         except BpmnError as error:
             self.client.bpmn_error(task.id, self.worker_id, error.code, error.message, error.variables)
             return "bpmn-error"
+        except RetryLater as later:  # not a failure: someone else is on it; keep the retries
+            self.client.failure(task.id, self.worker_id, str(later)[:500], "", task.retries if task.retries is not None
+                                else self.retry.attempts, int(later.seconds * 1000))
+            return "later"
         except Exception as exc:  # a technical failure: the engine retries it later
-            retries, timeout = self.retry.next(task.retries)
-            log.warning("task %s (%s) failed, %d retries left: %s", task.id, task.topic, retries, exc)
-            self.client.failure(task.id, self.worker_id, f"{exc.__class__.__name__}: {exc}"[:500],
-                                _details(exc), retries, timeout)
-            return "failed"
-        self.client.complete(task.id, self.worker_id, dict(result))
+            return self._fail(task, exc)
+        try:
+            self.client.complete(task.id, self.worker_id, dict(result))
+        except EngineRequestError as refused:
+            if refused.status in (400, 403):  # the engine refused the step: an operator must see it
+                return self._fail(task, refused)
+            raise
         return "completed"
+
+    def _fail(self, task: ExternalTask, exc: BaseException) -> str:
+        retries, timeout = self.retry.next(task.retries)
+        log.warning("task %s (%s) failed, %d retries left: %s", task.id, task.topic, retries, exc)
+        self.client.failure(task.id, self.worker_id, f"{exc.__class__.__name__}: {exc}"[:500],
+                            _details(exc), retries, timeout)
+        return "failed"
 
     def _task(self, raw: Mapping[str, Any]) -> ExternalTask:
         return ExternalTask(id=raw["id"], topic=raw["topicName"], activity_id=raw["activityId"],
