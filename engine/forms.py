@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from jsonschema import Draft202012Validator, FormatChecker, validators
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import SchemaError, ValidationError
 
 from .errors import InvalidInput, NotFound
 
@@ -49,9 +49,6 @@ class Form:
     def title(self) -> str:
         return self.schema.get("title", self.key)
 
-    @property
-    def layout(self) -> dict[str, Any]:
-        return self.schema.get("x-layout", {})
 
 
 @dataclass
@@ -123,7 +120,11 @@ def load_form(path: Path) -> Form:
         schema = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise InvalidInput(f"{path.name}: not valid JSON: {exc}") from None
-    FormValidator.check_schema(schema)
+    try:
+        FormValidator.check_schema(schema)
+    except SchemaError as exc:
+        raise InvalidInput(f"{path.name} is not a valid JSON Schema: {exc.message} at "
+                           f"{'/'.join(str(p) for p in exc.absolute_path) or 'the top'}") from None
     return Form(path.stem, schema, FormValidator(schema, format_checker=FormatChecker()))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import markers
 from .context import services
-from .errors import BadUserRequest, Conflict, InvalidInput
+from .errors import BadUserRequest, Conflict, Forbidden, InvalidInput
 from .models import MessageSubscription, ProcessInstance
 from .properties import properties_of
 
@@ -58,9 +58,13 @@ def new_subscriptions(loaded: "Loaded", task: Any, now: datetime) -> list[Messag
 def correlate(session: so.Session, message_name: str, *, business_key: str | None = None,
               instance_id: str | None = None, correlation_keys: dict[str, Any] | None = None,
               variables: dict[str, Any] | None = None, all_matches: bool = False,
-              actor: str | None = None) -> list[Correlation]:
+              actor: str | None = None, actor_groups: Iterable[str] | None = None) -> list[Correlation]:
     """Deliver the message to one waiting catch event (or all, with ``all_matches``);
-    failing that, start a process with a matching message start event."""
+    failing that, start a process with a matching message start event.
+
+    A catch event with a ``senders`` property takes the message only from those roles
+    (``actor_groups``; engine-internal callers pass None), and one with a ``form`` only for one
+    case at a time: an applicant's rating or supplement is never broadcast."""
     if not message_name:
         raise InvalidInput("messageName is required")
     variables = variables or {}
@@ -69,7 +73,7 @@ def correlate(session: so.Session, message_name: str, *, business_key: str | Non
         raise BadUserRequest(
             f"Cannot correlate message '{message_name}': {len(candidates)} waiting executions match; "
             "narrow it with businessKey, processInstanceId or correlationKeys, or set all=true")
-    results = [_deliver(session, sub, variables, actor) for sub in candidates]
+    results = [_deliver(session, sub, variables, actor, actor_groups, len(candidates) > 1) for sub in candidates]
     if results:
         return results
     if instance_id is None:
@@ -102,8 +106,8 @@ def _matches_keys(session: so.Session, instance_id: str, keys: dict[str, Any]) -
     return all(name in found and found[name] == value for name, value in keys.items())
 
 
-def _deliver(session: so.Session, sub: MessageSubscription, variables: dict[str, Any],
-             actor: str | None) -> Correlation:
+def _deliver(session: so.Session, sub: MessageSubscription, variables: dict[str, Any], actor: str | None,
+             actor_groups: Iterable[str] | None, broadcast: bool) -> Correlation:
     from .runtime import advance, load_running
 
     loaded = load_running(session, sub.instance_id)
@@ -111,6 +115,7 @@ def _deliver(session: so.Session, sub: MessageSubscription, variables: dict[str,
     if task is None or task.state != TaskState.WAITING:
         raise Conflict(f"Message '{sub.message_name}' arrived while instance '{sub.instance_id}' moved on; "
                        "nothing was written, try again")
+    _check_sender(task, sub.message_name, actor_groups, broadcast)
     _validate_payload(session, task, sub.message_name, variables)
     definition = next(d for d in message_definitions(task) if d.name == sub.message_name)
     markers.acting(loaded.workflow, actor)
@@ -123,16 +128,32 @@ def _deliver(session: so.Session, sub: MessageSubscription, variables: dict[str,
     return Correlation("Execution", loaded.instance.id, loaded.instance.definition_id)
 
 
-def _validate_payload(session: so.Session, task: Any, message_name: str, variables: dict[str, Any]) -> None:
-    """A catch event with a ``form`` property accepts only payloads its JSON Schema allows. Behind an
-    event-based gateway the gateway waits and holds the events' definitions, so its targets are asked too."""
+def _event_properties(task: Any, message_name: str) -> dict[str, str]:
+    """The properties of the catch event the message is for (behind an event-based gateway, its target)."""
     if not any(d.name == message_name for d in message_definitions(task)):
-        return
+        return {}
     for spec in [task.task_spec, *getattr(task.task_spec, "outputs", [])]:
-        form = properties_of(spec).get("form")
-        if form:
-            services(session).forms.validate(form, variables)
-            return
+        props = properties_of(spec)
+        if props.get("form") or props.get("senders"):
+            return props
+    return {}
+
+
+def _check_sender(task: Any, message_name: str, actor_groups: Iterable[str] | None, broadcast: bool) -> None:
+    props = _event_properties(task, message_name)
+    if props.get("form") and broadcast:
+        raise BadUserRequest(f"Message '{message_name}' carries an applicant's form: send it to one case "
+                             "(businessKey or processInstanceId), not to all waiting cases")
+    senders = {s.strip() for s in props.get("senders", "").split(",") if s.strip()}
+    if senders and actor_groups is not None and not senders & {*actor_groups, "admin"}:
+        raise Forbidden(f"Message '{message_name}' is accepted only from {', '.join(sorted(senders))}")
+
+
+def _validate_payload(session: so.Session, task: Any, message_name: str, variables: dict[str, Any]) -> None:
+    """A catch event with a ``form`` property accepts only payloads its JSON Schema allows."""
+    form = _event_properties(task, message_name).get("form")
+    if form:
+        services(session).forms.validate(form, variables)
 
 
 def _start_by_message(session: so.Session, message_name: str, business_key: str | None,

@@ -247,6 +247,11 @@ def visible_to(stmt: sa.Select, user: str, groups: Iterable[str]) -> sa.Select:
     return stmt.where(sa.or_(UserTask.assignee == user, sa.and_(UserTask.assignee.is_(None), UserTask.id.in_(offered))))
 
 
+def can_see(row: UserTask, user: str | None, groups: Iterable[str]) -> bool:
+    """The single-task reads follow the list: assigned to the user, or offered to them while unassigned."""
+    return can_act(row, user, groups)
+
+
 def task_data(session: so.Session, task_id: str) -> dict[str, Any]:
     """Variables visible to a user task's form."""
     from .runtime import load

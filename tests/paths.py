@@ -93,7 +93,8 @@ class Center:
 
     def message(self, name: str, key: str, data: dict, user: str = "portal") -> None:
         with self.sessions.begin() as session:
-            messages.correlate(session, name, business_key=key, variables=data, actor=user)
+            messages.correlate(session, name, business_key=key, variables=data, actor=user,
+                               actor_groups=self.groups(user))
 
     def pass_days(self, days: float) -> int:
         """Move the clock on and let the scheduler fire what came due."""

@@ -296,6 +296,12 @@ def test_bad_rating_opens_return_visit_and_rectification_and_silence_records_the
     bad, silent = keys
     with pytest.raises(FormInvalid, match="评价"):
         center.message("rating-received", bad, {"rating": "差"})
+    with pytest.raises(Forbidden, match="only from portal"):  # the window does not rate its own service
+        center.message("rating-received", bad, {"rating": "非常满意"}, user="window")
+    with center.sessions.begin() as session, pytest.raises(BadUserRequest, match="not to all waiting cases"):
+        from engine import messages
+        messages.correlate(session, "rating-received", variables={"rating": "满意"}, all_matches=True, actor="portal",
+                           actor_groups=["portal"])
     center.message("rating-received", bad, {"rating": "不满意", "ratingComment": "窗口等候时间太长", "realName": True})
     assert center.waiting(bad) == ["Task_return_visit"]
     center.complete(bad, "Task_return_visit", "supervisor", {"visitMethod": "phone", "visitResult": "申请人反映等候超过一小时",

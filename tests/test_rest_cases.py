@@ -106,3 +106,28 @@ def test_case_numbers_stay_unique_when_the_first_cases_of_a_day_arrive_together(
     with ThreadPoolExecutor(8) as pool:
         numbers = list(pool.map(take, range(8)))
     assert sorted(numbers) == [f"QP-MARKET-20260105-{n:04d}" for n in range(1, 9)]
+
+
+def test_a_broken_form_file_is_a_clear_error_not_a_crash(tmp_path):
+    from engine.errors import InvalidInput
+    from engine.forms import FormRegistry
+
+    (tmp_path / "broken.json").write_text('{"type": "object", "properties": {"x": {"type": "no-such-type"}}}')
+    with pytest.raises(InvalidInput, match="broken.json is not a valid JSON Schema: .* at properties/x/type"):
+        FormRegistry(tmp_path).validate("broken", {})
+
+
+def test_a_task_is_readable_only_by_who_may_work_on_it(app, api):
+    _center(app, api)
+    key = api.post("/case", {"itemCode": FOOD_CHANGE, "application": ENTERPRISE,
+                             "materials": [{"code": "application-form"}]}, user="window").json["businessKey"]
+    with state(app).sessions.begin() as session:
+        from engine import external
+        for topic in ("shared-data", "materials-check"):
+            for locked in external.fetch_and_lock(session, "w", [external.TopicRequest(topic, 1000)]):
+                external.complete(session, locked.row.id, "w", {})
+    review = api.get(f"/task?processInstanceBusinessKey={key}", user="market_clerk").json[0]
+    for path in (f"/task/{review['id']}", f"/task/{review['id']}/form-variables", f"/task/{review['id']}/form"):
+        assert api.get(path, user="market_clerk").status_code == 200
+        refused = api.get(path, user="portal")
+        assert refused.status_code == 403 and "neither assigned nor offered" in refused.json["message"]

@@ -29,7 +29,7 @@ def correlate_message():
         results = messages.correlate(
             session, name, business_key=param(body, "businessKey"), instance_id=param(body, "processInstanceId"),
             correlation_keys=keys, variables=variables, all_matches=param(body, "all", bool, False),
-            actor=current().username)
+            actor=current().username, actor_groups=current().groups)
         if not param(body, "resultEnabled", bool, False):
             return "", 204
         out = []

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import jsonify, request
 
 from engine import runtime, tasks
-from engine.errors import InvalidInput
+from engine.errors import Forbidden, InvalidInput
 from engine.models import UserTask
 
 from .. import db
@@ -55,11 +55,21 @@ def count_tasks():
     return count_response(lambda: _tasks_query(request.args))
 
 
+def _visible_task(session, task_id: str):
+    """A task the caller may read (the list's rule; supervisors and designers see every task)."""
+    row = tasks.get_task(session, task_id)
+    me = current()
+    if not me.has_any(SEE_ALL) and not tasks.can_see(row, me.username, me.groups):
+        raise Forbidden(f"User '{me.username}' may not read task '{task_id}': it is neither assigned nor offered "
+                        "to them")
+    return row
+
+
 @bp.get("/task/<task_id>")
 def get_task(task_id: str):
     session = db()
     with session.begin():
-        return jsonify(dto.task(tasks.get_task(session, task_id)))
+        return jsonify(dto.task(_visible_task(session, task_id)))
 
 
 @bp.post("/task/<task_id>/claim")
@@ -106,6 +116,7 @@ def form_variables(task_id: str):
     names = param(request.args, "variableNames", list)
     session = db()
     with session.begin():
+        _visible_task(session, task_id)
         data = tasks.task_data(session, task_id)
     if names:
         data = {k: v for k, v in data.items() if k in names}
@@ -116,5 +127,5 @@ def form_variables(task_id: str):
 def task_form(task_id: str):
     session = db()
     with session.begin():
-        row = tasks.get_task(session, task_id)
+        row = _visible_task(session, task_id)
         return jsonify({"key": row.form_key, "contextPath": None, "camundaFormRef": None})
