@@ -90,7 +90,7 @@ def _case_variables(session: so.Session, item: CatalogueItem) -> dict[str, Any]:
     variables = catalogue.case_variables(item)
     variables.update({
         "delegatedToChief": _delegated(session, item),
-        "bundleRefused": False, "ratingWaitDays": settings.rating_wait_days, "ratingDefault": settings.rating_default,
+        "bundleRefused": False, "supplementReceivedAt": None, "ratingWaitDays": settings.rating_wait_days, "ratingDefault": settings.rating_default,
         "badRatingFixDays": settings.bad_rating_fix_days,
     })
     if item.item_type == BUNDLE:

@@ -187,8 +187,10 @@ def _require_powers(session: so.Session, row: UserTask, task: Any, user: str | N
     if not item_code or not department:
         raise BadUserRequest(f"Task '{row.name}' needs an authorization for the case's item, but the case "
                              "has no itemCode/department variables")
-    for power in powers:
-        authorizations.require(session, user, department=department, item_code=item_code, power=power,
+    for entry in powers:
+        # "issue@center": a power held under another department's letters (the window's, for any item)
+        power, _, held_in = entry.partition("@")
+        authorizations.require(session, user, department=held_in or department, item_code=item_code, power=power,
                                instance_id=row.instance_id)
 
 

@@ -101,6 +101,8 @@ def test_supplement_loop_twice_then_accepted_from_the_last_correction(center, sm
         assert center.work() == ["shared-data", "materials-check"]
         found = center.variables(key)  # the supplement replaced the materials and the check saw them
         assert found["submittedMaterials"] == ALL_FOOD_MATERIALS and found["materialsComplete"] is True
+        review = center.tasks(key)[0]  # reviewed again within 5 working days of the correction, not of receipt
+        assert review.due_at == center.clock.now().replace(hour=9, minute=0, microsecond=0) + timedelta(days=7)
     arrived = center.clock.now()
     center.pass_days(1)
     center.complete(key, "Task_acceptance_review", "market_clerk", {"acceptance": "accept", "opinion": "补正后齐全"})
@@ -225,7 +227,9 @@ def test_site_survey_warns_escalates_and_pauses_the_clock_where_the_item_says_so
 def test_bundle_with_three_departments_one_refusing_gets_one_combined_answer(center, smtp, seal_dir):
     box, _ = smtp
     key = center.receive(RESTAURANT_BUNDLE, ENTERPRISE, [{"code": c} for c in ("application-form", "layout", "drainage-plan")])
-    assert center.work() == ["shared-data", "materials-check", "acceptance-receipt"]
+    assert center.work() == ["shared-data", "materials-check"]
+    center.complete(key, "Task_bundle_review", "window", {"acceptance": "accept", "opinion": "一套材料齐全，一窗受理"})
+    assert center.work() == ["acceptance-receipt"]
     assert sorted(center.waiting(key)) == ["Task_chief_decision", "Task_handoff", "Task_handoff"]
     for department in ("market", "housing"):
         handoff = [t for t in center.tasks(key) if t.activity_id == "Task_handoff" and f"{department}:approval-clerk" in t.candidate_groups]
@@ -314,6 +318,27 @@ def test_bad_rating_opens_return_visit_and_rectification_and_silence_records_the
     assert center.status(silent) == "completed"
     found = center.variables(silent)
     assert found["rating"] == "满意" and found["ratingSource"] == "default"
+
+
+def test_a_complaint_found_not_valid_closes_without_rectification_and_delivery_needs_the_issue_letter(center):
+    key = center.receive(PERFORMANCE, ENTERPRISE, [{"code": "application-form"}, {"code": "programme"}])
+    center.work()
+    center.complete(key, "Task_acceptance_review", "culture_clerk", {"acceptance": "accept", "opinion": "受理"})
+    center.work()
+    center.complete(key, "Task_chief_decision", "culture_chief", GRANT)
+    center.work()
+    with center.sessions.begin() as session:
+        from engine import identity
+        identity.create_user(session, "window3", None, groups=["window-clerk"], department="center")
+    delivery = {"deliveryMethod": "window", "recipientName": "陆青禾"}
+    with pytest.raises(Forbidden, match="'window3' holds no authorization for 'issue'"):
+        center.complete(key, "Task_delivery", "window3", delivery)
+    center.complete(key, "Task_delivery", "window2", delivery)
+    center.work()
+    center.message("rating-received", key, {"rating": "非常不满意", "realName": True})
+    center.complete(key, "Task_return_visit", "supervisor", {"visitMethod": "phone", "visitResult": "申请人误解了办理时限",
+                                                             "complaintValid": False})
+    assert center.status(key) == "completed" and "Task_rectification" not in center.completed(key)
 
 
 def test_receiving_is_for_the_window_and_the_application_form_is_enforced(center):
