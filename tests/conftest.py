@@ -289,11 +289,15 @@ def shared_data_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def seal_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One demo seal for the whole run (RSA key generation is slow)."""
+    """One demo CA and one seal per department for the whole run (RSA key generation is slow)."""
+    from workers.handlers import DEPARTMENT_NAMES, WorkerContext
     from workers.seal import ensure_demo_seal
+    from workers.settings import WorkerSettings
 
     directory = tmp_path_factory.mktemp("seal")
-    ensure_demo_seal(directory, "上海市青浦区政务服务中心")
+    names = WorkerContext(WorkerSettings(), None, None, None)  # only for the holders' names
+    for code in DEPARTMENT_NAMES:
+        ensure_demo_seal(directory, code, names.holder(code))
     return directory
 
 

@@ -36,6 +36,11 @@ def verify_signed(path: str, seal_dir: Path) -> None:
     assert status.intact and status.valid and status.trusted, status.pretty_print_details()
 
 
+def signer_of(path: str) -> str:
+    with open(path, "rb") as handle:
+        return PdfFileReader(handle).embedded_signatures[0].signer_cert.subject.native["common_name"]
+
+
 def clock_of(center, key):
     with center.sessions.begin() as session:
         clock = session.get(CaseClock, center.instance_id(key))
@@ -265,6 +270,9 @@ def test_bundle_with_three_departments_one_refusing_gets_one_combined_answer(cen
     assert [c["itemCode"] for c in found["certificates"]] == ["310118-SCJ-002", "310118-JSGL-002"]
     for made in [*found["certificates"], found["decisionLetter"]]:
         verify_signed(made["file"], seal_dir)
+    # each department seals its own licence
+    assert [signer_of(c["file"]) for c in found["certificates"]] == ["上海市青浦区市场监督管理局 审批专用章",
+                                                                     "上海市青浦区建设管理委员会 审批专用章"]
     letter = box.to(APPLICANT_MAIL)[-1].get_content()
     assert "排污许可证核发（简化管理）：未按规定安装油烟净化设施" in letter and "行政诉讼" in letter
     assert center.waiting(key) == ["Task_delivery"]

@@ -10,7 +10,7 @@ decision-letter, notify, notify-departments, rating-request.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -37,7 +37,7 @@ class WorkerContext:
     ledger: Ledger
     mailer: Mailer
     shared: materials.SharedDataClient
-    _seal: Seal | None = None
+    _seals: dict[str, Seal] = field(default_factory=dict)
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
 
     @classmethod
@@ -51,12 +51,19 @@ class WorkerContext:
         return self.ledger.once(f"{task.topic}:{task.id}", task.topic, effect, owner=task.worker_id,
                                 lease=timedelta(milliseconds=self.settings.worker_lock_ms))
 
-    @property
-    def seal(self) -> Seal:
-        if self._seal is None:
-            ensure_demo_seal(self.settings.seal_dir, self.settings.center_name)
-            self._seal = Seal(self.settings.seal_dir)
-        return self._seal
+    def seal(self, department: str | None) -> Seal:
+        """The department's approval seal (the center's for receipts and combined answers)."""
+        code = department if department in DEPARTMENT_NAMES else "center"
+        if code not in self._seals:
+            ensure_demo_seal(self.settings.seal_dir, code, self.holder(code))
+            self._seals[code] = Seal(self.settings.seal_dir, code)
+        return self._seals[code]
+
+    def holder(self, department: str | None) -> str:
+        """Whose name a document bears: the department's full name, or the center's."""
+        if department in DEPARTMENT_NAMES and department != "center":
+            return f"上海市青浦{DEPARTMENT_NAMES[department]}"
+        return self.settings.center_name
 
 
 def build_handlers(context: WorkerContext) -> dict[str, Handler]:
@@ -140,15 +147,16 @@ def _mail_applicant(context: WorkerContext, task: ExternalTask, kind: str, value
 
 
 def _signed(context: WorkerContext, task: ExternalTask, kind: str, values: Mapping[str, Any],
-            name: str, holder: str) -> dict[str, Any]:
-    return write_signed(_document(kind, values, holder), task.business_key or task.process_instance_id,
-                        context.settings.documents_dir, name, context.seal, context.now())
+            name: str, department: str | None) -> dict[str, Any]:
+    """A document in the name of ``department`` (None: the center), sealed with that department's seal."""
+    return write_signed(_document(kind, values, context.holder(department)), task.business_key or task.process_instance_id,
+                        context.settings.documents_dir, name, context.seal(department), context.now())
 
 
 def acceptance_receipt(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
     def effect() -> dict[str, Any]:
         values = fields_of(task)
-        document = _signed(context, task, "receipt", values, "受理凭证", context.settings.center_name)
+        document = _signed(context, task, "receipt", values, "受理凭证", None)
         mail = _mail_applicant(context, task, "receipt", {**values, "file": document["file"]})
         return {"receiptDocument": document, "receiptMail": mail}
     return context.once(task, effect)
@@ -165,8 +173,7 @@ def certificate(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
             number = f"{task.business_key}-{index:02d}"
             values = fields_of(task, itemName=item["itemName"], certificateName=item["certificateName"],
                                certificateNumber=number, issuer=DEPARTMENT_NAMES.get(item["department"], ""))
-            document = _signed(context, task, "certificate", values, f"证照-{number}",
-                               DEPARTMENT_NAMES.get(item["department"], context.settings.center_name))
+            document = _signed(context, task, "certificate", values, f"证照-{number}", item["department"])
             made.append({**document, "itemCode": item["itemCode"], "number": number})
         values = fields_of(task, certificateName="、".join(m["title"] for m in made),
                            certificateNumber="、".join(m["number"] for m in made))
@@ -177,8 +184,7 @@ def certificate(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
 def decision_letter(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
     def effect() -> dict[str, Any]:
         values = fields_of(task)
-        document = _signed(context, task, "refused", values, "不予许可决定书",
-                           DEPARTMENT_NAMES.get(task.get("department"), context.settings.center_name))
+        document = _signed(context, task, "refused", values, "不予许可决定书", task.get("department"))
         return {"decisionLetter": document, "decisionMail": _mail_applicant(context, task, "refused", values)}
     return context.once(task, effect)
 
@@ -200,9 +206,8 @@ def notify(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
     def effect() -> dict[str, Any]:
         values = fields_of(task)
         if kind in ("supplement", "not-accepted"):
-            holder = DEPARTMENT_NAMES.get(task.get("department"), context.settings.center_name)
             name = "补正材料告知书" if kind == "supplement" else "不予受理通知书"
-            document = _signed(context, task, kind, values, f"{name}-{task.id[:8]}", holder)
+            document = _signed(context, task, kind, values, f"{name}-{task.id[:8]}", task.get("department"))
             return {"noticeDocument": document, "noticeMail": _mail_applicant(context, task, kind, values)}
         to = (f"{task.get('department')}@{context.settings.department_mail_domain}" if kind == "survey-warning"
               else f"supervision@{context.settings.department_mail_domain}")

@@ -1,10 +1,12 @@
-"""The electronic approval seal (电子印章): a signing key and certificate, and PDF signing with pyHanko.
+"""Electronic approval seals (电子印章): one signing key and certificate per department, PDF signing with pyHanko.
 
-Production installs the seal issued by the certification authority the
-district uses (``seal.key`` / ``seal.crt`` / ``ca.crt`` in ``ONEWINDOW_SEAL_DIR``).
-When the directory is empty a demo authority and seal are generated there —
-real RSA keys and X.509 certificates, so signatures verify; they are just not
-trusted by anyone else. The demo key never goes into the repository.
+Each department signs its own certificates and letters with its own seal;
+the center signs receipts. Production installs the seals issued by the
+certification authority the district uses: ``ONEWINDOW_SEAL_DIR/<department>/
+seal.key`` and ``seal.crt``, with the authority's ``ca.crt`` beside the
+department folders. Where a seal is missing a demo authority and seal are
+generated — real RSA keys and X.509 certificates, so signatures verify; they
+are just not trusted by anyone else. Demo keys never go into the repository.
 """
 from __future__ import annotations
 
@@ -24,34 +26,22 @@ from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.general import get_pyca_cryptography_hash
 
 _lock = threading.Lock()
-KEY, CERT, CA = "seal.key", "seal.crt", "ca.crt"
+KEY, CERT, CA, CA_KEY = "seal.key", "seal.crt", "ca.crt", "ca.key"
 
 
-def ensure_demo_seal(directory: Path, holder: str) -> None:
-    """Create a demo CA and a seal certificate for ``holder`` unless a seal is installed."""
+def ensure_demo_seal(directory: Path, code: str, holder: str) -> None:
+    """Create the demo CA (once) and a seal for ``holder`` in ``directory/code`` unless one is installed."""
     with _lock:
-        if (directory / KEY).exists() and (directory / CERT).exists():
+        target = directory / code
+        if (target / KEY).exists() and (target / CERT).exists():
             return
-        directory.mkdir(parents=True, exist_ok=True)
+        ca_key, ca_cert = _demo_ca(directory)
         now = datetime.now(timezone.utc)
-        ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        ca_name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-                             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "onewindow 演示电子印章认证中心"),
-                             x509.NameAttribute(NameOID.COMMON_NAME, "onewindow Demo Seal CA")])
-        ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-                   .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=3650))
-                   .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-                   .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                                content_commitment=False, key_encipherment=False,
-                                                data_encipherment=False, key_agreement=False,
-                                                encipher_only=False, decipher_only=False), critical=True)
-                   .sign(ca_key, hashes.SHA256()))
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
                              x509.NameAttribute(NameOID.ORGANIZATION_NAME, holder),
                              x509.NameAttribute(NameOID.COMMON_NAME, f"{holder} 审批专用章")])
-        cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_name)
+        cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_cert.subject)
                 .public_key(key.public_key()).serial_number(x509.random_serial_number())
                 .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1825))
                 .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_cert_sign=False,
@@ -60,12 +50,39 @@ def ensure_demo_seal(directory: Path, holder: str) -> None:
                                critical=True)
                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
                 .sign(ca_key, hashes.SHA256()))
-        (directory / KEY).write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                                        serialization.PrivateFormat.PKCS8,
-                                                        serialization.NoEncryption()))
-        (directory / KEY).chmod(0o600)
-        (directory / CERT).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        (directory / CA).write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+        target.mkdir(parents=True, exist_ok=True)
+        _write_key(target / KEY, key)
+        (target / CERT).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def _demo_ca(directory: Path) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    """The demo certification authority every demo seal chains to (made once per seal directory)."""
+    if (directory / CA_KEY).exists() and (directory / CA).exists():
+        key = serialization.load_pem_private_key((directory / CA_KEY).read_bytes(), password=None)
+        return key, x509.load_pem_x509_certificate((directory / CA).read_bytes())
+    directory.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(timezone.utc)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "onewindow 演示电子印章认证中心"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, "onewindow Demo Seal CA")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+            .sign(key, hashes.SHA256()))
+    _write_key(directory / CA_KEY, key)
+    (directory / CA).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key, cert
+
+
+def _write_key(path: Path, key: rsa.RSAPrivateKey) -> None:
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    path.chmod(0o600)
 
 
 class _LoadedKeySigner(signers.SimpleSigner):
@@ -89,9 +106,9 @@ class Seal:
     #: room for the CMS container (signature, seal certificate and CA): fixed, so pyHanko needs no dry run
     SIGNATURE_BYTES = 16_384
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, code: str) -> None:
         ca = directory / CA
-        loaded = signers.SimpleSigner.load(str(directory / KEY), str(directory / CERT),
+        loaded = signers.SimpleSigner.load(str(directory / code / KEY), str(directory / code / CERT),
                                            ca_chain_files=(str(ca),) if ca.exists() else None)
         self.signer = _LoadedKeySigner(signing_cert=loaded.signing_cert, signing_key=loaded.signing_key,
                                        cert_registry=loaded.cert_registry)
