@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -63,6 +63,9 @@ def _problems(data: dict[str, Any], known_departments: set[str]) -> list[str]:
         problems.append(f"department '{data['department']}' does not exist")
     if data.get("site_survey_suspends_clock") and not data.get("site_survey"):
         problems.append("'site_survey_suspends_clock' needs 'site_survey'")
+    if data.get("site_survey_suspends_clock") and not data.get("details", {}).get("site_survey_basis"):
+        problems.append("an item whose site survey stops the clock names the rule that says so "
+                        "('details.site_survey_basis')")
     problems += _material_problems(data.get("details", {}).get("materials", []))
     return problems
 
@@ -71,8 +74,10 @@ def _material_problems(materials: Any) -> list[str]:
     if not isinstance(materials, list):
         return ["'details.materials' must be a list"]
     problems = []
-    codes = [m.get("code") for m in materials if isinstance(m, dict)]
-    if len(codes) != len(materials) or not all(isinstance(c, str) and c for c in codes):
+    entries = [m for m in materials if isinstance(m, dict)]
+    named = all(isinstance(m.get(k), str) and m.get(k) for m in entries for k in ("code", "name"))
+    codes = [m.get("code") for m in entries]
+    if len(entries) != len(materials) or not named:
         problems.append("every material needs a 'code' and a 'name'")
     elif len(set(codes)) != len(codes):
         problems.append("material codes must be unique within an item")
@@ -120,14 +125,6 @@ def active_item(session: so.Session, code: str) -> CatalogueItem:
     return item
 
 
-def item_version(session: so.Session, code: str, version: int) -> CatalogueItem:
-    item = session.scalar(sa.select(CatalogueItem).where(CatalogueItem.code == code,
-                                                         CatalogueItem.version == version))
-    if item is None:
-        raise NotFound(f"Item '{code}' has no version {version}")
-    return item
-
-
 def items(session: so.Session, department: str | None = None) -> list[CatalogueItem]:
     stmt = sa.select(CatalogueItem).where(CatalogueItem.current).order_by(CatalogueItem.department,
                                                                           CatalogueItem.code)
@@ -168,7 +165,3 @@ def load_file(session: so.Session, path: Path, actor: str | None) -> list[Catalo
         raise InvalidInput(f"{path}: a catalogue file is a JSON list of items")
     return [put_item(session, entry, actor) for entry in entries]
 
-
-def departments_of(session: so.Session, codes: Iterable[str]) -> dict[str, str]:
-    return dict(session.execute(sa.select(CatalogueItem.code, CatalogueItem.department)
-                                .where(CatalogueItem.code.in_(list(codes)), CatalogueItem.current)).all())

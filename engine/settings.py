@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: 好差评 levels (State Council office 2019 No. 51); the last two are bad ratings
+RATING_LEVELS = ("非常满意", "满意", "基本满意", "不满意", "非常不满意")
 
 
 def _default_database_url() -> str:
@@ -70,6 +72,11 @@ class Settings:
     _ENV_NAMES = {
         "database_url": ("ONEWINDOW_DATABASE_URL", "DATABASE_URL"),
     }
+
+    def __post_init__(self) -> None:
+        if self.rating_default not in RATING_LEVELS:
+            raise ValueError(f"ONEWINDOW_RATING_DEFAULT must be one of {'、'.join(RATING_LEVELS)}, "
+                             f"got {self.rating_default!r}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

@@ -166,11 +166,3 @@ def _details(exc: BaseException) -> str:
 
     return "".join(traceback.format_exception(exc))[-4000:]
 
-
-def run_worker_threads(workers: list[Worker], stop: threading.Event) -> list[threading.Thread]:
-    """Start each worker's poll loop on a daemon thread (``make demo`` runs them in the web process)."""
-    threads = [threading.Thread(target=w.run, args=(stop,), name=f"worker-{w.worker_id}", daemon=True)
-               for w in workers]
-    for thread in threads:
-        thread.start()
-    return threads
