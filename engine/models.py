@@ -106,8 +106,14 @@ class UserTask(WaitingActivity, Base):
     """Projection of a READY user task, for inbox queries."""
 
     __tablename__ = "user_task"
+    __table_args__ = (sa.Index("ix_user_task_business_key", "business_key"),
+                      sa.Index("ix_user_task_applicant", "applicant_name"),
+                      sa.Index("ix_user_task_urgency", "due_at", "created_at", "id"))
 
     name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    #: what an inbox shows of the case without loading it: the item and the applicant (办件 context)
+    item_name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    applicant_name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
     form_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
     assignee: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100), index=True)
     priority: so.Mapped[int] = so.mapped_column(default=50)
@@ -197,7 +203,8 @@ class AuditEntry(Base):
     """Append-only: database triggers refuse UPDATE and DELETE (see the migration)."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (sa.Index("ix_audit_log_instance_at", "instance_id", "id"),)
+    __table_args__ = (sa.Index("ix_audit_log_instance_at", "instance_id", "id"),
+                      sa.Index("ix_audit_log_entity_action", "entity_id", "action", "at"))
 
     id: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
     at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())

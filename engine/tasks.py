@@ -40,12 +40,22 @@ def new_user_task(loaded: "Loaded", task: Any, now: datetime) -> UserTask:
         activity_id=task.task_spec.bpmn_id or task.task_spec.name,
         name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
         form_key=_text(task, meta.form_key), assignee=_text(task, meta.assignee),
+        item_name=_short(task.data.get("itemName")), applicant_name=_applicant_name(task.data),
         priority=int(_text(task, meta.priority) or 50), created_at=now,
         due_at=_date(task, meta.due_date, now), follow_up_at=_date(task, meta.follow_up_date, now),
     )
     row.candidates = [TaskCandidate(group_id=g) for g in _names(task, meta.candidate_groups)]
     row.candidates += [TaskCandidate(user_id=u) for u in _names(task, meta.candidate_users)]
     return row
+
+
+def _short(value: Any) -> str | None:
+    return str(value)[:255] if value else None
+
+
+def _applicant_name(data: dict[str, Any]) -> str | None:
+    applicant = data.get("applicant")
+    return _short(applicant.get("applicantName")) if isinstance(applicant, dict) else None
 
 
 def _is_expression(value: str) -> bool:
