@@ -41,12 +41,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.extensions["onewindow"] = AppState(engine, make_session_factory(engine, services), services)
     app.teardown_appcontext(_close_session)
 
-    from . import errors, cli
+    from . import cli, errors, web
     from .engine_rest import bp as engine_rest_bp
 
     errors.init_app(app)
     cli.init_app(app)
     app.register_blueprint(engine_rest_bp)
+    web.init_app(app)
     return app
 
 

@@ -1,0 +1,38 @@
+"""Clerk pages (server-rendered, usable without JavaScript): sign-in, inbox, task forms.
+
+Texts go through Flask-Babel catalogues (``api/translations``; zh_CN is the
+default, another language is a catalogue away). Every form carries a CSRF
+token (Flask-WTF); the /engine-rest API, which authenticates each call with a
+token, is exempt. Pages only call engine commands, one transaction each.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, request
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web")
+#: Accept-Language tag → catalogue folder in api/translations (Babel's identifiers); the first is the default
+LOCALES = {"zh-CN": "zh_Hans_CN"}
+
+
+def _locale() -> str:
+    chosen = request.accept_languages.best_match(list(LOCALES))
+    return LOCALES[chosen or next(iter(LOCALES))]
+
+
+def init_app(app: Flask) -> None:
+    from pathlib import Path
+
+    from ..engine_rest import bp as engine_rest_bp
+    from . import inbox, session_auth, task_page  # noqa: F401  (routes)
+
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", next(iter(LOCALES.values())))
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["ONEWINDOW_SETTINGS"].timezone)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent.parent / "translations"))
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    Babel(app, locale_selector=_locale)
+    csrf = CSRFProtect(app)
+    csrf.exempt(engine_rest_bp)
+    app.register_blueprint(bp)

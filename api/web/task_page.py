@@ -1,0 +1,82 @@
+"""The task page: the case at a glance, the task's form from forms/, save and complete."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine import catalogue, tasks
+from engine.errors import Conflict, EngineError, NotFound
+from engine.forms import FormInvalid
+from engine.models import UserTask
+
+from .. import db, state
+from . import bp
+from .form_fields import fields_of, parse
+from .inbox import urgency
+from .session_auth import me, signed_in
+
+
+def _visible(task_id: str):
+    row = db().get(UserTask, task_id)
+    if row is None:
+        return None
+    principal = me()
+    if not principal.has_any(("supervisor",)) and not tasks.can_see(row, principal.username, principal.groups):
+        abort(403)
+    return row
+
+
+@bp.route("/task/<task_id>", methods=["GET", "POST"])
+@signed_in
+def task(task_id: str):
+    forms = state().services.forms
+    with db().begin():
+        row = _visible(task_id)
+        if row is None:
+            flash(_("This task is no longer waiting: someone completed it or the case moved on."), "info")
+            return redirect(url_for("web.inbox"))
+        data = tasks.task_data(db(), task_id)
+        form = forms.get(row.form_key) if row.form_key and forms.has(row.form_key) else None
+        case = _case_view(data)
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST" and form is not None:
+        values = parse(form.schema, request.form)
+        try:
+            with db().begin():
+                tasks.complete(db(), task_id, values, user=me().username, groups=me().groups)
+        except FormInvalid as invalid:
+            errors, status = invalid.fields, 400
+            flash(_("Please correct the fields marked below."), "error")
+        except (Conflict, NotFound):
+            flash(_("This task is no longer waiting: someone completed it or the case moved on."), "info")
+            return redirect(url_for("web.inbox"))
+        except EngineError as refused:
+            flash(_("The task could not be completed: %(reason)s", reason=refused.message), "error")
+            status = refused.status
+        else:
+            flash(_("Task completed: %(name)s", name=row.name), "info")
+            return redirect(url_for("web.inbox"))
+    now = state().services.clock.now()
+    return render_template("task.html", task=row, form=form, case=case, marker=urgency(row.due_at, now),
+                           fields=fields_of(form.schema, values, errors) if form else []), status
+
+
+def _case_view(data: dict[str, Any]) -> dict[str, Any]:
+    """What the page shows read-only: the application with its form's titles, and the materials."""
+    application = data.get("application") or {}
+    titles: dict[str, str] = {}
+    item = catalogue.current_version(db(), data["itemCode"]) if data.get("itemCode") else None
+    forms = state().services.forms
+    if item is not None and forms.has(item.form_key):
+        titles = {k: v.get("title", k) for k, v in forms.get(item.form_key).schema.get("properties", {}).items()}
+    shown = [(titles.get(k, k), v) for k, v in application.items() if k not in ("applicantType", "materials")]
+    required = {m["code"]: m["name"] for m in data.get("requiredMaterials") or []}
+    submitted = [required.get(m.get("code"), m.get("code")) for m in data.get("submittedMaterials") or []]
+    shared = [m.get("name") for m in data.get("sharedMaterials") or []]
+    return {"application": shown, "submitted": submitted, "shared": shared,
+            "missing": data.get("missingMaterials") or [], "item": data.get("itemName"),
+            "department": data.get("department")}

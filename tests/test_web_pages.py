@@ -1,0 +1,104 @@
+"""The clerk pages over the Flask test client: sign-in, inbox, task forms, CSRF, visibility."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from api import state
+from api.demo import seed
+from engine import deploy, external, identity
+from engine.settings import PROJECT_ROOT
+
+from .paths import ENTERPRISE, FOOD_CHANGE, PERSON, SOLE_TRADER
+
+PASSWORD = "clerk-pass-1"
+
+
+@pytest.fixture
+def center_app(app):
+    with state(app).sessions.begin() as session:
+        deploy.deploy_directory(session, PROJECT_ROOT / "processes", actor="test")
+        seed(session, password=None)
+        session.flush()
+        for user in ("market_clerk", "culture_clerk", "window", "market_chief"):
+            session.get(identity.User, user).password_hash = identity._HASHER.hash(PASSWORD)
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def sign_in(client, user: str):
+    token = _csrf(client.get("/sign-in").get_data(as_text=True))
+    return client.post("/sign-in", data={"username": user, "password": PASSWORD, "csrf_token": token})
+
+
+def receive(app, item=FOOD_CHANGE, application=ENTERPRISE, materials=({"code": "application-form"},)) -> str:
+    from engine import cases
+
+    with state(app).sessions.begin() as session:
+        key = cases.start_case(session, item, application, channel="window", actor="window",
+                               actor_groups=["window-clerk", "center:window-clerk"],
+                               materials=list(materials)).business_key
+    with state(app).sessions.begin() as session:
+        for topic in ("shared-data", "materials-check"):
+            for locked in external.fetch_and_lock(session, "w", [external.TopicRequest(topic, 1000)]):
+                external.complete(session, locked.row.id, "w", {"materialsComplete": False} if topic == "materials-check" else {})
+    return key
+
+
+def test_sign_in_shows_the_inbox_in_chinese_and_wrong_passwords_are_refused(center_app):
+    client = center_app.test_client()
+    assert client.get("/inbox").status_code == 302
+    wrong = client.post("/sign-in", data={"username": "market_clerk", "password": "nope",
+                                          "csrf_token": _csrf(client.get("/sign-in").get_data(as_text=True))})
+    assert wrong.status_code == 401 and "用户名或密码错误" in wrong.get_data(as_text=True)
+    assert client.post("/sign-in", data={"username": "market_clerk", "password": PASSWORD}).status_code == 400  # no CSRF
+    assert sign_in(client, "market_clerk").status_code == 302
+    page = client.get("/inbox").get_data(as_text=True)
+    assert "待办事项" in page and "暂无待办事项" in page
+
+
+def test_inbox_lists_the_departments_tasks_and_the_task_form_validates_in_chinese_keeping_input(center_app):
+    key = receive(center_app)
+    client = center_app.test_client()
+    sign_in(client, "market_clerk")
+    inbox = client.get("/inbox").get_data(as_text=True)
+    assert key in inbox and "食品经营许可（变更许可事项）" in inbox and ENTERPRISE["applicantName"] in inbox
+    task_url = re.search(r'href="(/task/[^"]+)">' + re.escape(key), inbox).group(1)
+    page = client.get(task_url).get_data(as_text=True)
+    assert "受理审查" in page and "统一社会信用代码" in page and "91310118MA1JL0001X" in page
+    answer = client.post(task_url, data={"acceptance": "refuse", "opinion": "不符合受理条件的说明",
+                                         "csrf_token": _csrf(page)})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 400 and "「不予受理理由」为必填项" in text and "不符合受理条件的说明" in text
+    done = client.post(task_url, data={"acceptance": "accept", "opinion": "材料齐全，予以受理", "csrf_token": _csrf(page)})
+    assert done.status_code == 302
+    assert "已办理：受理审查" in client.get("/inbox").get_data(as_text=True)
+    gone = client.get(task_url, follow_redirects=True).get_data(as_text=True)
+    assert "此任务已不在待办" in gone
+
+
+def test_another_departments_clerk_cannot_open_the_case(center_app):
+    key = receive(center_app)
+    client = center_app.test_client()
+    sign_in(client, "market_clerk")
+    task_url = re.search(r'href="(/task/[^"]+)">' + re.escape(key), client.get("/inbox").get_data(as_text=True)).group(1)
+    other = center_app.test_client()
+    sign_in(other, "culture_clerk")
+    assert key not in other.get("/inbox").get_data(as_text=True)
+    assert other.get(task_url).status_code == 403
+
+
+def test_claim_and_unclaim_from_the_inbox(center_app):
+    receive(center_app)
+    client = center_app.test_client()
+    sign_in(client, "market_clerk")
+    inbox = client.get("/inbox").get_data(as_text=True)
+    claim_url = re.search(r'action="(/task/[^"]+/claim)"', inbox).group(1)
+    client.post(claim_url, data={"csrf_token": _csrf(inbox)})
+    mine = client.get("/inbox?mine=1").get_data(as_text=True)
+    assert "任务已由您签收" in mine and "退回" in mine
