@@ -18,7 +18,18 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/onewindow demo
 
-test: $(STAMP)
+# Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser),
+# and a CJK font so pages and screenshots show Chinese
+CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+DEBIAN_PACKAGES := chromium chromium-driver fonts-wqy-zenhei
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM) $(CJK_FONT):
+	$(SUDO) apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES) || \
+	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES))
+
+test: $(STAMP) $(CHROMIUM) $(CJK_FONT)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
