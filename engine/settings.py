@@ -60,6 +60,10 @@ class Settings:
     #: ONEWINDOW_TIMER_RETRY_DELAY — seconds before a failed timer firing is tried again.
     timer_retry_delay: float = 60.0
 
+    #: ONEWINDOW_UPLOADS_DIR — where received materials (files) are kept, outside the database.
+    uploads_dir: Path = PROJECT_ROOT / "instance" / "uploads"
+    #: ONEWINDOW_MAX_UPLOAD_BYTES — largest material file accepted.
+    max_upload_bytes: int = 20 * 1024 * 1024
     #: ONEWINDOW_RATING_WAIT_DAYS — working days an applicant has to rate a service (好差评) before the default counts.
     rating_wait_days: int = 5
     #: ONEWINDOW_RATING_DEFAULT — the rating recorded when none arrives in time (one of the five levels).

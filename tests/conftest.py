@@ -90,7 +90,7 @@ def clock() -> FixedClock:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings.from_env({}, database_url=database_url, secret_key="test-secret",
-                             long_poll_interval_ms=20)
+                             long_poll_interval_ms=20, uploads_dir=tmp_path / "uploads")
 
 
 @pytest.fixture

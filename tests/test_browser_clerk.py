@@ -40,7 +40,7 @@ def site(database_url: str, sessions, tmp_path: Path):
         deploy.deploy_directory(session, PROJECT_ROOT / "processes", actor="test")
         seed(session, password=None)
         session.flush()
-        for user in ("market_clerk", "culture_clerk"):
+        for user in ("market_clerk", "culture_clerk", "window"):
             session.get(User, user).password_hash = identity._HASHER.hash(PASSWORD)
         key = cases.start_case(session, FOOD_CHANGE, ENTERPRISE, channel="window", actor="window",
                                actor_groups=["window-clerk"], materials=[{"code": "application-form"}]).business_key
@@ -120,3 +120,44 @@ def test_a_clerk_of_another_department_cannot_open_the_case(site, browser):
     assert other.locator("tr", has_text=key).count() == 0
     response = other.goto(base + task_url)
     assert response.status == 403
+
+
+def test_the_window_receives_a_case_and_prints_the_receipt(site, browser, sessions, clock, worker_settings, tmp_path):
+    from .paths import PERSON, SOLE_TRADER, make_center
+
+    base, _ = site
+    page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    _sign_in(page, base, "window")
+    page.click("text=综合窗口收件")
+    page.fill("input[name=q]", "个体工商户")
+    page.click("text=查询")
+    page.click("text=个体工商户设立登记")
+    for name, value in PERSON.items():
+        if name != "applicantType":
+            page.fill(f"[name={name}]", value)
+    pdf = {"name": "申请书.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% receipt test\n"}
+    page.set_input_files("input[name='file:application-form']", files=[pdf])
+    page.set_input_files("input[name='file:premises']", files=[{**pdf, "name": "场所证明.pdf"}])
+    page.screenshot(path=str(SCREENSHOTS / "receive.png"), full_page=True)
+    page.click("button:has-text('收件')")
+    heading = page.locator("h1").inner_text()
+    assert heading.startswith("办件 QP-MARKET-")
+    key = heading.split(" ", 1)[1]
+    # the workers (here in the test process, on a thread of their own: pyHanko runs an asyncio loop and
+    # Playwright's sync API already has one on this thread) fetch shared data, check materials, seal the receipt
+    from concurrent.futures import ThreadPoolExecutor
+
+    center = make_center(sessions, clock, worker_settings)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            assert pool.submit(center.work).result() == ["shared-data", "materials-check", "acceptance-receipt"]
+    finally:
+        center.context.ledger.dispose()
+    page.reload()
+    page.screenshot(path=str(SCREENSHOTS / "case-receipt.png"), full_page=True)
+    with page.expect_popup() as popup:
+        page.click("text=受理凭证")
+    receipt = popup.value
+    assert receipt.url.endswith(".pdf") and key in receipt.url
+    response = page.request.get(receipt.url)
+    assert response.headers["content-type"] == "application/pdf" and response.body().startswith(b"%PDF")

@@ -102,3 +102,43 @@ def test_claim_and_unclaim_from_the_inbox(center_app):
     client.post(claim_url, data={"csrf_token": _csrf(inbox)})
     mine = client.get("/inbox?mine=1").get_data(as_text=True)
     assert "任务已由您签收" in mine and "退回" in mine
+
+
+PDF = b"%PDF-1.4\n% a tiny test file\n"
+
+
+def test_the_window_receives_a_case_with_files_and_sees_its_number(center_app):
+    client = center_app.test_client()
+    with state(center_app).sessions.begin() as session:
+        session.get(identity.User, "window").password_hash = identity._HASHER.hash(PASSWORD)
+    sign_in(client, "window")
+    listing = client.get("/cases/new?q=个体工商户").get_data(as_text=True)
+    assert "个体工商户设立登记" in listing and "个体工商户注销登记" in listing
+    form_page = client.get(f"/cases/new/{SOLE_TRADER}").get_data(as_text=True)
+    assert "经营者身份证明" in form_page and "可共享获取，无需提交" in form_page  # 两个免于提交
+    broken = {k: v for k, v in PERSON.items() if k not in ("applicantType", "idNumber")}
+    answer = client.post(f"/cases/new/{SOLE_TRADER}", data={**broken, "csrf_token": _csrf(form_page)},
+                         content_type="multipart/form-data")
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 400 and "「公民身份号码」为必填项" in text and PERSON["address"] in text
+    from io import BytesIO
+    data = {**{k: v for k, v in PERSON.items() if k != "applicantType"}, "csrf_token": _csrf(form_page),
+            "file:application-form": (BytesIO(PDF), "申请书.pdf"), "file:premises": (BytesIO(b"not a pdf"), "x.pdf")}
+    refused = client.post(f"/cases/new/{SOLE_TRADER}", data=data, content_type="multipart/form-data")
+    assert refused.status_code == 400 and "is not a PDF, JPEG, PNG or OFD file" in refused.get_data(as_text=True)
+    data = {**{k: v for k, v in PERSON.items() if k != "applicantType"}, "csrf_token": _csrf(form_page),
+            "file:application-form": (BytesIO(PDF), "申请书.pdf"), "file:premises": (BytesIO(PDF), "场所证明.pdf")}
+    done = client.post(f"/cases/new/{SOLE_TRADER}", data=data, content_type="multipart/form-data")
+    assert done.status_code == 302 and "/cases/QP-MARKET-" in done.headers["Location"]
+    case_page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "办件 QP-MARKET-" in case_page and "个体工商户登记（备案）申请书" in case_page
+    download = re.search(r'href="(/cases/[^"]+/materials/[0-9a-f]{64})"', case_page).group(1)
+    with client.get(download) as response:
+        assert response.data == PDF and response.mimetype == "application/pdf"
+    outsider = center_app.test_client()
+    sign_in(outsider, "culture_clerk")
+    with outsider.get(download) as response:
+        assert response.status_code == 403
+    clerk = center_app.test_client()
+    sign_in(clerk, "market_clerk")
+    assert clerk.get("/cases/new").status_code == 403  # departments never receive directly (rule 1)

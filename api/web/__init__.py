@@ -7,6 +7,8 @@ token, is exempt. Pages only call engine commands, one transaction each.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Flask, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
@@ -21,11 +23,21 @@ def _locale() -> str:
     return LOCALES[chosen or next(iter(LOCALES))]
 
 
+def _moment(value: str | None) -> str:
+    """An ISO date-time from the case's variables as the center's clerks write it (local time as stored)."""
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(str(value)).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(value)
+
+
 def init_app(app: Flask) -> None:
     from pathlib import Path
 
     from ..engine_rest import bp as engine_rest_bp
-    from . import inbox, session_auth, task_page  # noqa: F401  (routes)
+    from . import case_pages, inbox, session_auth, task_page  # noqa: F401  (routes)
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", next(iter(LOCALES.values())))
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["ONEWINDOW_SETTINGS"].timezone)
@@ -33,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     Babel(app, locale_selector=_locale)
+    app.add_template_filter(_moment, "moment")
     csrf = CSRFProtect(app)
     csrf.exempt(engine_rest_bp)
     app.register_blueprint(bp)

@@ -1,0 +1,127 @@
+"""Receiving a case at the window (收件): choose the item, fill its application form, attach the materials;
+and the case page with its case number, receipt and files."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+
+from engine import cases, catalogue, materials
+from engine.errors import EngineError, Forbidden, NotFound
+from engine.forms import FormInvalid
+
+from .. import db, state
+from . import bp
+from .form_fields import fields_of, parse
+from .session_auth import me, signed_in
+
+
+def _window_only() -> None:
+    if not me().has_any(("window-clerk",)):
+        abort(403)
+
+
+@bp.get("/cases/new")
+@signed_in
+def choose_item():
+    _window_only()
+    search = request.args.get("q", "").strip()
+    with db().begin():
+        found = [i for i in catalogue.items(db()) if i.status == "active"
+                 and (not search or search in i.name or search in i.code)]
+    return render_template("choose_item.html", items=found, search=search, case_types=catalogue.CASE_TYPES)
+
+
+@bp.route("/cases/new/<code>", methods=["GET", "POST"])
+@signed_in
+def receive(code: str):
+    _window_only()
+    with db().begin():
+        item = catalogue.active_item(db(), code)
+        schema = _application_schema(item.form_key)
+        required = catalogue.materials(item)
+        item_name, form_title = item.name, schema.get("title", "")
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        values = parse(schema, request.form)
+        try:
+            with db().begin():
+                received = [materials.store(db(), m["code"], upload.filename or m["code"], upload.read())
+                            for m in required if (upload := request.files.get(f"file:{m['code']}")) and upload.filename]
+                instance = cases.start_case(db(), code, values, channel="window", actor=me().username,
+                                            actor_groups=me().groups, materials=received)
+                key = instance.business_key
+        except FormInvalid as invalid:
+            errors, status = invalid.fields, 400
+            flash(_("Please correct the fields marked below; attach the files again."), "error")
+        except EngineError as refused:
+            flash(_("The application was not received: %(reason)s", reason=refused.message), "error")
+            status = refused.status
+        else:
+            flash(_("Received as case %(key)s.", key=key), "info")
+            return redirect(url_for("web.case", key=key))
+    return render_template("receive.html", code=code, item_name=item_name, form_title=form_title,
+                           fields=fields_of(schema, values, errors), materials=required), status
+
+
+def _application_schema(form_key: str) -> dict[str, Any]:
+    """The item's application form without its file field: files come as uploads, one per material."""
+    schema = dict(state().services.forms.get(form_key).schema)
+    schema["properties"] = {k: v for k, v in schema["properties"].items() if k != "materials"}
+    return schema
+
+
+@bp.get("/cases/<key>")
+@signed_in
+def case(key: str):
+    with db().begin():
+        _require_access(key)
+        data = materials.case_variables(db(), key)
+    required = {m["code"]: m["name"] for m in data.get("requiredMaterials") or []}
+    files = [{**m, "name": required.get(m["code"], m["code"])} for m in data.get("submittedMaterials") or []
+             if m.get("sha256")]
+    return render_template("case.html", key=key, data=data, files=files, documents=_documents(data))
+
+
+@bp.get("/cases/<key>/materials/<sha256>")
+@signed_in
+def material(key: str, sha256: str):
+    with db().begin():
+        try:
+            path = materials.open_for(db(), key, sha256, me().username, me().groups)
+        except Forbidden:
+            abort(403)
+        except NotFound:
+            abort(404)
+        entry = next(m for m in materials.case_variables(db(), key)["submittedMaterials"] if m.get("sha256") == sha256)
+    return send_file(path, mimetype=entry["contentType"], download_name=entry["fileName"], as_attachment=True)
+
+
+@bp.get("/cases/<key>/documents/<name>")
+@signed_in
+def document(key: str, name: str):
+    """A signed receipt, notice or certificate the workers made for the case (printable PDF)."""
+    with db().begin():
+        _require_access(key)
+        data = materials.case_variables(db(), key)
+    made = [d for d in _documents(data) if Path(d["file"]).name == name]
+    if not made or not Path(made[0]["file"]).is_file():
+        abort(404)
+    return send_file(made[0]["file"], mimetype="application/pdf", download_name=name)
+
+
+def _documents(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The signed documents the workers made for a case, as its variables record them."""
+    return [d for d in (data.get("receiptDocument"), data.get("noticeDocument"), data.get("decisionLetter"),
+                        *(data.get("certificates") or [])) if isinstance(d, dict) and d.get("file")]
+
+
+def _require_access(key: str) -> None:
+    try:
+        materials.require_case_access(db(), key, me().username, me().groups)
+    except Forbidden:
+        abort(403)

@@ -1,0 +1,89 @@
+"""Material files received with an application (申请材料), kept outside the database.
+
+Files are stored content-addressed (``<uploads>/<sha256[:2]>/<sha256>``): the
+same file received twice is stored once, and the checksum recorded in the
+case is the file's name, so what a clerk downloads is provably what was
+received. Only PDF, JPEG, PNG and OFD files are taken, checked by their first
+bytes rather than by what the client claims, up to a configured size.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from .context import services
+from .errors import Forbidden, InvalidInput, NotFound
+from .models import ProcessInstance, UserTask
+from .tasks import visible_to
+
+#: content type → how the file starts
+SIGNATURES = {"application/pdf": (b"%PDF-",), "image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",),
+              "application/ofd": (b"PK\x03\x04",)}
+#: roles that see every case's materials: the window that received them, supervisors
+SEE_ALL = ("window-clerk", "supervisor")
+
+
+def content_type_of(data: bytes) -> str | None:
+    for kind, starts in SIGNATURES.items():
+        if any(data.startswith(s) for s in starts):
+            return kind
+    return None
+
+
+def store(session: so.Session, code: str, file_name: str, data: bytes) -> dict[str, Any]:
+    """Keep one received file; the entry goes into the case's ``submittedMaterials``."""
+    settings = services(session).settings
+    if not data:
+        raise InvalidInput(f"The file for material '{code}' ({file_name}) is empty")
+    if len(data) > settings.max_upload_bytes:
+        raise InvalidInput(f"The file for material '{code}' ({file_name}) is {len(data)} bytes; "
+                           f"the limit is {settings.max_upload_bytes}")
+    kind = content_type_of(data)
+    if kind is None:
+        raise InvalidInput(f"The file for material '{code}' ({file_name}) is not a PDF, JPEG, PNG or OFD file")
+    digest = hashlib.sha256(data).hexdigest()
+    target = settings.uploads_dir / digest[:2] / digest
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as temporary:
+            temporary.write(data)
+        os.replace(temporary.name, target)
+    return {"code": code, "fileName": Path(file_name).name[:255] or code, "contentType": kind, "size": len(data),
+            "sha256": digest}
+
+
+def require_case_access(session: so.Session, business_key: str, user: str, groups: frozenset[str]) -> None:
+    """A case's files are for the window and supervisors, and for whoever has one of its tasks."""
+    if set(groups) & {*SEE_ALL, "admin"}:
+        return
+    mine = visible_to(sa.select(UserTask.id).where(UserTask.business_key == business_key), user, groups)
+    if session.scalar(mine.limit(1)) is None:
+        raise Forbidden(f"User '{user}' has no task in case {business_key} and may not see its files")
+
+
+def open_for(session: so.Session, business_key: str, sha256: str, user: str, groups: frozenset[str]) -> Path:
+    """The stored file, if the user may see the case and the case received that file."""
+    if not (len(sha256) == 64 and all(c in "0123456789abcdef" for c in sha256)):
+        raise NotFound("No such material")
+    require_case_access(session, business_key, user, groups)
+    if sha256 not in {m.get("sha256") for m in case_variables(session, business_key).get("submittedMaterials") or []}:
+        raise NotFound(f"Case {business_key} has no material with that checksum")
+    path = services(session).settings.uploads_dir / sha256[:2] / sha256
+    if not path.is_file():
+        raise NotFound("No such material")
+    return path
+
+
+def case_variables(session: so.Session, business_key: str) -> dict[str, Any]:
+    from .runtime import instance_variables, load
+
+    instance_id = session.scalar(sa.select(ProcessInstance.id).where(ProcessInstance.business_key == business_key))
+    if instance_id is None:
+        raise NotFound(f"No case {business_key}")
+    return instance_variables(load(session, instance_id).workflow)
