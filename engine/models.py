@@ -481,3 +481,14 @@ class CaseSequence(Base):
     department: so.Mapped[str] = so.mapped_column(sa.String(50), primary_key=True)
     day: so.Mapped[date] = so.mapped_column(primary_key=True)
     last: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class TaskDraft(Base):
+    """What a clerk typed into a task's form and saved without completing (one draft per task)."""
+
+    __tablename__ = "task_draft"
+
+    task_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("user_task.id", ondelete="CASCADE"), primary_key=True)
+    saved_by: so.Mapped[str] = so.mapped_column(sa.String(100))
+    saved_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    data: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)

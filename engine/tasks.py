@@ -20,7 +20,7 @@ from . import audit, authorizations, markers
 from .clock import as_utc
 from .context import services
 from .errors import BadUserRequest, Conflict, Forbidden, InvalidInput, NotFound
-from .models import AuditEntry, TaskCandidate, UserTask
+from .models import AuditEntry, TaskCandidate, TaskDraft, UserTask
 from .parser import user_task_meta
 from .properties import not_by, powers_required
 
@@ -257,6 +257,24 @@ def visible_to(stmt: sa.Select, user: str, groups: Iterable[str]) -> sa.Select:
     offered = sa.select(TaskCandidate.task_id).where(
         sa.or_(TaskCandidate.group_id.in_(list(groups)), TaskCandidate.user_id == user))
     return stmt.where(sa.or_(UserTask.assignee == user, sa.and_(UserTask.assignee.is_(None), UserTask.id.in_(offered))))
+
+
+def save_draft(session: so.Session, task_id: str, data: dict[str, Any], *, user: str,
+               groups: Iterable[str]) -> TaskDraft:
+    """Keep what the clerk typed so far, unvalidated (validation happens when the task is completed)."""
+    row = get_task(session, task_id)
+    _require_actor(row, user, groups, "save a draft of")
+    draft = session.get(TaskDraft, task_id) or TaskDraft(task_id=task_id)
+    draft.saved_by, draft.saved_at, draft.data = user, services(session).clock.now(), dict(data)
+    session.add(draft)
+    audit.record(session, "save-draft", actor=user, instance_id=row.instance_id, entity_id=task_id,
+                 details={"fields": sorted(data)})
+    return draft
+
+
+def draft_of(session: so.Session, task_id: str) -> dict[str, Any]:
+    draft = session.get(TaskDraft, task_id)
+    return dict(draft.data) if draft is not None else {}
 
 
 def can_see(row: UserTask, user: str | None, groups: Iterable[str]) -> bool:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -30,18 +31,20 @@ PASSWORD = "clerk-pass-1"
 
 
 @pytest.fixture
-def site(database_url: str, sessions, tmp_path: Path):
+def site(database_url: str, sessions, clock, tmp_path: Path):
     """The real server (waitress, a separate process) on a seeded center, and one case at review."""
     if not database_url.startswith("sqlite"):
         pytest.skip("the pages are the same on both databases; the browser runs once, on SQLite")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    clock.set(datetime.now(timezone.utc))  # the server runs on the wall clock; the case must be received on it too
     with sessions.begin() as session:
         deploy.deploy_directory(session, PROJECT_ROOT / "processes", actor="test")
         seed(session, password=None)
         session.flush()
-        for user in ("market_clerk", "culture_clerk", "window"):
+        for user in ("market_clerk", "culture_clerk", "window", "market_chief"):
             session.get(User, user).password_hash = identity._HASHER.hash(PASSWORD)
+        SITE_TOKEN["worker"] = identity.create_token(session, "worker", "browser test")
         key = cases.start_case(session, FOOD_CHANGE, ENTERPRISE, channel="window", actor="window",
                                actor_groups=["window-clerk"], materials=[{"code": "application-form"}]).business_key
     with sessions.begin() as session:
@@ -76,6 +79,23 @@ def browser():
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield launched
         launched.close()
+
+
+def _complete_service_tasks(base: str) -> None:
+    """Stand in for the workers over the REST API: complete whatever service task waits, with no result."""
+    import sqlalchemy as sa  # noqa: F401  (kept local: only this helper needs the REST detour)
+
+    token = SITE_TOKEN["worker"]
+    headers = {"Authorization": f"Bearer {token}"}
+    locked = requests.post(f"{base}/engine-rest/external-task/fetchAndLock", headers=headers, json={
+        "workerId": "browser-test", "maxTasks": 10,
+        "topics": [{"topicName": t, "lockDuration": 10000} for t in ("acceptance-receipt", "shared-data", "materials-check")]}).json()
+    for task in locked:
+        requests.post(f"{base}/engine-rest/external-task/{task['id']}/complete", headers=headers,
+                      json={"workerId": "browser-test", "variables": {}})
+
+
+SITE_TOKEN: dict[str, str] = {}
 
 
 def _sign_in(page, base: str, user: str) -> None:
@@ -161,3 +181,39 @@ def test_the_window_receives_a_case_and_prints_the_receipt(site, browser, sessio
     assert receipt.url.endswith(".pdf") and key in receipt.url
     response = page.request.get(receipt.url)
     assert response.headers["content-type"] == "application/pdf" and response.body().startswith(b"%PDF")
+
+
+def test_the_approval_clerk_asks_for_a_supplement_listing_every_missing_item(site, browser):
+    base, key = site
+    page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    _sign_in(page, base, "market_clerk")
+    page.locator("tr", has_text=key).locator("a", has_text="受理审查").click()
+    page.select_option("select[name=acceptance]", "supplement")
+    page.fill("textarea[name=opinion]", "材料不全，一次性告知补正")
+    page.fill("textarea[name=missingItems]", "食品经营许可变更申请书（需法定代表人签字）\n食品经营许可证正副本原件")
+    page.click("text=提交办理")
+    assert "已办理：受理审查" in page.locator(".flash").inner_text()
+    assert page.locator("tr", has_text=key).count() == 0  # the case waits for the applicant now
+
+
+def test_the_chief_representative_approves_on_the_spot(site, browser):
+    base, key = site
+    clerk = browser.new_page(locale="zh-CN")
+    _sign_in(clerk, base, "market_clerk")
+    clerk.locator("tr", has_text=key).locator("a", has_text="受理审查").click()
+    clerk.select_option("select[name=acceptance]", "accept")
+    clerk.fill("textarea[name=opinion]", "材料齐全，予以受理")
+    clerk.click("text=提交办理")
+    chief = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    _sign_in(chief, base, "market_chief")
+    deadline = time.monotonic() + 10  # the receipt's service task runs first; without workers the case waits there
+    while chief.locator("tr", has_text=key).count() == 0 and time.monotonic() < deadline:
+        _complete_service_tasks(base)
+        chief.reload()
+    chief.locator("tr", has_text=key).locator("a").first.click()
+    chief.select_option("select[name=decision]", "grant")
+    chief.fill("textarea[name=opinion]", "书面审查符合条件，当场准予")
+    chief.check("input[name=sealConfirmed]")
+    chief.screenshot(path=str(SCREENSHOTS / "chief-decision.png"), full_page=True)
+    chief.click("text=提交办理")
+    assert "已办理：首席事务代表决定并用印" in chief.locator(".flash").inner_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 
 from api import state
 from api.demo import seed
@@ -142,3 +143,23 @@ def test_the_window_receives_a_case_with_files_and_sees_its_number(center_app):
     clerk = center_app.test_client()
     sign_in(clerk, "market_clerk")
     assert clerk.get("/cases/new").status_code == 403  # departments never receive directly (rule 1)
+
+
+def test_a_draft_keeps_what_was_typed_without_validating_until_completion(center_app):
+    key = receive(center_app)
+    client = center_app.test_client()
+    sign_in(client, "market_clerk")
+    task_url = re.search(r'href="(/task/[^"]+)">' + re.escape(key), client.get("/inbox").get_data(as_text=True)).group(1)
+    page = client.get(task_url).get_data(as_text=True)
+    saved = client.post(task_url, data={"action": "draft", "acceptance": "supplement", "opinion": "待核对",
+                                        "csrf_token": _csrf(page)})
+    assert saved.status_code == 200 and "草稿已保存" in saved.get_data(as_text=True)
+    again = client.get(task_url).get_data(as_text=True)
+    assert 'value="supplement" selected' in again and "待核对" in again
+    with state(center_app).sessions.begin() as session:
+        from engine.models import AuditEntry
+        assert session.scalar(sa.select(AuditEntry.actor).where(AuditEntry.action == "save-draft")) == "market_clerk"
+    other = center_app.test_client()
+    sign_in(other, "culture_clerk")
+    token = _csrf(other.get("/inbox").get_data(as_text=True))
+    assert other.post(task_url, data={"action": "draft", "opinion": "x", "csrf_token": token}).status_code == 403

@@ -40,10 +40,21 @@ def task(task_id: str):
         data = tasks.task_data(db(), task_id)
         form = forms.get(row.form_key) if row.form_key and forms.has(row.form_key) else None
         case = _case_view(data)
-    values: dict[str, Any] = {}
+    with db().begin():
+        values: dict[str, Any] = tasks.draft_of(db(), task_id)
     errors: dict[str, str] = {}
     status = 200
-    if request.method == "POST" and form is not None:
+    if request.method == "POST" and form is not None and request.form.get("action") == "draft":
+        values = parse(form.schema, request.form)
+        try:
+            with db().begin():
+                tasks.save_draft(db(), task_id, values, user=me().username, groups=me().groups)
+        except EngineError as refused:
+            flash(_("The draft was not saved: %(reason)s", reason=refused.message), "error")
+            status = refused.status
+        else:
+            flash(_("Draft saved. Nothing was submitted yet."), "info")
+    elif request.method == "POST" and form is not None:
         values = parse(form.schema, request.form)
         try:
             with db().begin():
@@ -75,7 +86,8 @@ def _case_view(data: dict[str, Any]) -> dict[str, Any]:
         titles = {k: v.get("title", k) for k, v in forms.get(item.form_key).schema.get("properties", {}).items()}
     shown = [(titles.get(k, k), v) for k, v in application.items() if k not in ("applicantType", "materials")]
     required = {m["code"]: m["name"] for m in data.get("requiredMaterials") or []}
-    submitted = [required.get(m.get("code"), m.get("code")) for m in data.get("submittedMaterials") or []]
+    submitted = [{"name": required.get(m.get("code"), m.get("code")), "sha256": m.get("sha256")}
+                 for m in data.get("submittedMaterials") or []]
     shared = [m.get("name") for m in data.get("sharedMaterials") or []]
     return {"application": shown, "submitted": submitted, "shared": shared,
             "missing": data.get("missingMaterials") or [], "item": data.get("itemName"),
