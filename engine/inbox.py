@@ -42,7 +42,8 @@ def inbox(session: so.Session, user: str, groups: Iterable[str], *, search: str 
                                  UserTask.applicant_name.like(f"{text}%", escape="\\")))
     if after:
         stmt = stmt.where(_after(after))
-    stmt = stmt.order_by(UserTask.due_at.is_(None), UserTask.due_at, UserTask.created_at, UserTask.id)
+    # NULLS LAST is PostgreSQL's order for an ascending index, so it walks ix_user_task_urgency and stops early
+    stmt = stmt.order_by(UserTask.due_at.asc().nulls_last(), UserTask.created_at, UserTask.id)
     rows = list(session.scalars(stmt.limit(limit + 1)))
     return Page(rows[:limit], _cursor(rows[limit - 1]) if len(rows) > limit else None)
 

@@ -106,8 +106,11 @@ class UserTask(WaitingActivity, Base):
     """Projection of a READY user task, for inbox queries."""
 
     __tablename__ = "user_task"
-    __table_args__ = (sa.Index("ix_user_task_business_key", "business_key"),
-                      sa.Index("ix_user_task_applicant", "applicant_name"),
+    # prefix searches (LIKE 'x%') use these on PostgreSQL only with the pattern operator class
+    __table_args__ = (sa.Index("ix_user_task_business_key", "business_key",
+                               postgresql_ops={"business_key": "varchar_pattern_ops"}),
+                      sa.Index("ix_user_task_applicant", "applicant_name",
+                               postgresql_ops={"applicant_name": "varchar_pattern_ops"}),
                       sa.Index("ix_user_task_urgency", "due_at", "created_at", "id"))
 
     name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))

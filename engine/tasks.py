@@ -253,10 +253,13 @@ def tasks_query(*, instance_id: str | None = None, assignee: str | None = None,
 
 
 def visible_to(stmt: sa.Select, user: str, groups: Iterable[str]) -> sa.Select:
-    """Restrict a task query to what a clerk may see: assigned to them, or offered to them."""
-    offered = sa.select(TaskCandidate.task_id).where(
-        sa.or_(TaskCandidate.group_id.in_(list(groups)), TaskCandidate.user_id == user))
-    return stmt.where(sa.or_(UserTask.assignee == user, sa.and_(UserTask.assignee.is_(None), UserTask.id.in_(offered))))
+    """Restrict a task query to what a clerk may see: assigned to them, or offered to them.
+
+    A correlated EXISTS rather than IN (subquery): a query ordered like an index then stops after
+    one page of visible rows instead of first collecting every task offered to the groups."""
+    offered = sa.exists().where(TaskCandidate.task_id == UserTask.id,
+                                sa.or_(TaskCandidate.group_id.in_(list(groups)), TaskCandidate.user_id == user))
+    return stmt.where(sa.or_(UserTask.assignee == user, sa.and_(UserTask.assignee.is_(None), offered)))
 
 
 def save_draft(session: so.Session, task_id: str, data: dict[str, Any], *, user: str,

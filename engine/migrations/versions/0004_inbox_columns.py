@@ -20,8 +20,10 @@ def upgrade() -> None:
     with op.batch_alter_table('user_task', schema=None) as batch_op:
         batch_op.add_column(sa.Column('item_name', sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column('applicant_name', sa.String(length=255), nullable=True))
-        batch_op.create_index('ix_user_task_applicant', ['applicant_name'], unique=False)
-        batch_op.create_index('ix_user_task_business_key', ['business_key'], unique=False)
+        batch_op.create_index('ix_user_task_applicant', ['applicant_name'], unique=False,
+                              postgresql_ops={'applicant_name': 'varchar_pattern_ops'})
+        batch_op.create_index('ix_user_task_business_key', ['business_key'], unique=False,
+                              postgresql_ops={'business_key': 'varchar_pattern_ops'})
         batch_op.create_index('ix_user_task_urgency', ['due_at', 'created_at', 'id'], unique=False)
 
 
