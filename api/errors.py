@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -37,6 +37,18 @@ def _record_refusal(app: Flask, refused: AuthorizationRefused) -> None:
         record_refusal(session, refused)
 
 
+def _page(status: int, message: str | None = None):
+    """Clerks get an HTML page in their language, not the API's JSON."""
+    from flask import render_template
+
+    return render_template("error.html", status=status, message=message), status
+
+
+def _for_pages() -> bool:
+    """Everything outside the REST API is a page for people."""
+    return not request.path.startswith("/engine-rest")
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(EngineError)
     def _engine_error(exc: EngineError):
@@ -47,10 +59,14 @@ def init_app(app: Flask) -> None:
             extra["fieldErrors"] = exc.fields
         if isinstance(exc, AuthorizationRefused):
             _record_refusal(app, exc)
+        if _for_pages():
+            return _page(exc.status, exc.message)
         return error_response(exc.status, exc.message, exc.camunda_type, **extra)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if _for_pages() and exc.code in (403, 404, 405, 413):
+            return _page(exc.code)
         message = exc.description or exc.name
         if exc.code == 413:
             message = f"Request body too large: the limit is {app.config['MAX_CONTENT_LENGTH']} bytes"
@@ -67,5 +83,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
+        if _for_pages():
+            return _page(500)
         return error_response(500, f"Internal error ({exc.__class__.__name__}); nothing was written. "
                               "The error is logged on the server.", "ProcessEngineException")

@@ -173,7 +173,7 @@ def _update_warning(session: so.Session, clock: CaseClock, calendar: WorkingCale
     if deadline is None or clock.suspended_since is not None:
         clock.next_check_at = min(checks) if checks else None
         return
-    yellow_at = _yellow_from(calendar, deadline, services(session).settings.warning_working_days)
+    yellow_at = yellow_from(calendar, deadline, services(session).settings.warning_working_days)
     state = RED if now > deadline else YELLOW if now > yellow_at else NORMAL
     if state != clock.warning_state:
         _enter_state(session, clock, state, deadline, actor)
@@ -181,13 +181,22 @@ def _update_warning(session: so.Session, clock: CaseClock, calendar: WorkingCale
     clock.next_check_at = min(checks) if checks else None
 
 
-def _yellow_from(calendar: WorkingCalendar, deadline: datetime, days: int) -> datetime:
+def yellow_from(calendar: WorkingCalendar, deadline: datetime, days: int) -> datetime:
     """Less than ``days`` working days left: from the close of the ``days``-th working day
     before the deadline day."""
     day = deadline.astimezone(calendar.tz).date()
     for _ in range(days):
         day = calendar.previous_working_day(day)
     return calendar.end_of_working_day(day)
+
+
+def warning_state(calendar: WorkingCalendar, deadline: datetime | None, now: datetime, days: int) -> str:
+    """normal / yellow / red for any deadline (a task's due date as well as a case's), by working days."""
+    if deadline is None:
+        return NORMAL
+    if now > deadline:
+        return RED
+    return YELLOW if now >= yellow_from(calendar, deadline, days) else NORMAL
 
 
 def _enter_state(session: so.Session, clock: CaseClock, state: str, deadline: datetime, actor: str | None) -> None:

@@ -163,3 +163,24 @@ def test_a_draft_keeps_what_was_typed_without_validating_until_completion(center
     sign_in(other, "culture_clerk")
     token = _csrf(other.get("/inbox").get_data(as_text=True))
     assert other.post(task_url, data={"action": "draft", "opinion": "x", "csrf_token": token}).status_code == 403
+
+
+def test_pages_answer_errors_with_chinese_pages_and_markers_follow_working_days(center_app):
+    key = receive(center_app)
+    client = center_app.test_client()
+    sign_in(client, "culture_clerk")
+    forbidden = client.get("/cases/new")
+    assert forbidden.status_code == 403 and "您无权打开此页面" in forbidden.get_data(as_text=True)
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and "页面不存在" in missing.get_data(as_text=True)
+    clerk = center_app.test_client()
+    sign_in(clerk, "market_clerk")
+    # the review is due at 17:00 on Monday 12 January (5 working days); on Friday the 9th less than one is left
+    clock = state(center_app).services.clock
+    assert 'class="marker "' in clerk.get("/inbox").get_data(as_text=True)
+    from datetime import datetime, timezone
+    clock.set(datetime(2026, 1, 9, 10, 0, tzinfo=timezone.utc))
+    assert 'class="marker yellow"' in clerk.get("/inbox").get_data(as_text=True)
+    clock.set(datetime(2026, 1, 12, 10, 0, tzinfo=timezone.utc))
+    assert 'class="marker red"' in clerk.get("/inbox").get_data(as_text=True)
+    assert key

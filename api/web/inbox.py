@@ -2,26 +2,34 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
+
+import sqlalchemy.orm as so
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import tasks
+from engine import caseclock, tasks
 from engine.errors import EngineError
 from engine.inbox import inbox as inbox_query
+from engine.workdays import current_calendar
 
 from .. import db, state
 from . import bp
 from .session_auth import me, signed_in
 
 
-def urgency(due: datetime | None, now: datetime, yellow_hours: float = 24.0) -> str:
-    """red: overdue; yellow: due within a working day's notice; empty otherwise (the marker's CSS class)."""
-    if due is None:
-        return ""
-    if due < now:
-        return "red"
-    return "yellow" if (due - now).total_seconds() < yellow_hours * 3600 else ""
+def markers(session: so.Session) -> Callable[[datetime | None], str]:
+    """The marker of a due time: 'red' overdue, 'yellow' with less than the warning working days left
+    (``ONEWINDOW_WARNING_WORKING_DAYS``, on the working-day calendar), '' otherwise."""
+    svc = state().services
+    calendar = current_calendar(session)
+    now = svc.clock.now()
+
+    def marker(due: datetime | None) -> str:
+        found = caseclock.warning_state(calendar, due, now, svc.settings.warning_working_days)
+        return "" if found == caseclock.NORMAL else found
+    return marker
 
 
 @bp.get("/")
@@ -40,9 +48,9 @@ def inbox():
         page = inbox_query(db(), principal.username, principal.groups, search=search or None, mine_only=mine,
                            after=request.args.get("after") or None)
         rows = list(page.tasks)
-    now = state().services.clock.now()
+        marker = markers(db())
     return render_template("inbox.html", tasks=rows, next_cursor=page.next_cursor, search=search, mine=mine,
-                           urgency=lambda t: urgency(t.due_at, now))
+                           urgency=lambda t: marker(t.due_at))
 
 
 @bp.post("/task/<task_id>/claim")

@@ -14,7 +14,7 @@ from engine.models import UserTask
 from .. import db, state
 from . import bp
 from .form_fields import fields_of, parse
-from .inbox import urgency
+from .inbox import markers
 from .session_auth import me, signed_in
 
 
@@ -71,8 +71,9 @@ def task(task_id: str):
         else:
             flash(_("Task completed: %(name)s", name=row.name), "info")
             return redirect(url_for("web.inbox"))
-    now = state().services.clock.now()
-    return render_template("task.html", task=row, form=form, case=case, marker=urgency(row.due_at, now),
+    with db().begin():
+        marker = markers(db())(row.due_at)
+    return render_template("task.html", task=row, form=form, case=case, marker=marker,
                            fields=fields_of(form.schema, values, errors) if form else []), status
 
 
