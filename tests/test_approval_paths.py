@@ -70,6 +70,8 @@ def test_happy_path_on_the_spot_decision_with_signed_certificate_delivery_and_ra
     assert found["decidedAt"] and found["certificates"][0]["number"] == f"{key}-01"
     verify_signed(found["certificates"][0]["file"], seal_dir)
     verify_signed(found["receiptDocument"]["file"], seal_dir)
+    verify_signed(found["grantLetter"]["file"], seal_dir)  # the written decision (准予行政许可决定书)
+    assert signer_of(found["grantLetter"]["file"]) == "上海市青浦区市场监督管理局 审批专用章"
     assert clock_of(center, key).closed_at is not None  # the decision stops the clock, not the delivery
     center.complete(key, "Task_delivery", "window", {"deliveryMethod": "window", "recipientName": "陆青禾"})
     assert center.work() == ["rating-request"]

@@ -76,6 +76,7 @@ def test_inbox_lists_the_departments_tasks_and_the_task_form_validates_in_chines
                                          "csrf_token": _csrf(page)})
     text = answer.get_data(as_text=True)
     assert answer.status_code == 400 and "「不予受理理由」为必填项" in text and "不符合受理条件的说明" in text
+    assert "办理过程" in page and "收件" in page  # the case's history so far
     done = client.post(task_url, data={"acceptance": "accept", "opinion": "材料齐全，予以受理", "csrf_token": _csrf(page)})
     assert done.status_code == 302
     assert "已办理：受理审查" in client.get("/inbox").get_data(as_text=True)

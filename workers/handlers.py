@@ -163,7 +163,8 @@ def acceptance_receipt(context: WorkerContext, task: ExternalTask) -> dict[str, 
 
 
 def certificate(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
-    """One certificate per granted item (several for a 一件事), numbered from the case number."""
+    """One certificate per granted item (several for a 一件事), numbered from the case number, and the
+    written decision granting them (准予行政许可决定书)."""
     def effect() -> dict[str, Any]:
         granted = [r for r in task.get("memberResults") or [] if r.get("decision") == "grant"] or [
             {"itemCode": task.get("itemCode"), "itemName": task.get("itemName"), "department": task.get("department"),
@@ -176,8 +177,11 @@ def certificate(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
             document = _signed(context, task, "certificate", values, f"证照-{number}", item["department"])
             made.append({**document, "itemCode": item["itemCode"], "number": number})
         values = fields_of(task, certificateName="、".join(m["title"] for m in made),
-                           certificateNumber="、".join(m["number"] for m in made))
-        return {"certificates": made, "certificateMail": _mail_applicant(context, task, "certificate", values)}
+                           certificateNumber="、".join(m["number"] for m in made),
+                           itemName="、".join(str(g["itemName"]) for g in granted))
+        letter = _signed(context, task, "granted", values, "准予行政许可决定书", task.get("department"))
+        return {"certificates": made, "grantLetter": letter,
+                "certificateMail": _mail_applicant(context, task, "certificate", values)}
     return context.once(task, effect)
 
 

@@ -116,8 +116,8 @@ def document(key: str, name: str):
 
 def _documents(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The signed documents the workers made for a case, as its variables record them."""
-    return [d for d in (data.get("receiptDocument"), data.get("noticeDocument"), data.get("decisionLetter"),
-                        *(data.get("certificates") or [])) if isinstance(d, dict) and d.get("file")]
+    return [d for d in (data.get("receiptDocument"), data.get("noticeDocument"), data.get("grantLetter"),
+                        data.get("decisionLetter"), *(data.get("certificates") or [])) if isinstance(d, dict) and d.get("file")]
 
 
 def _require_access(key: str) -> None:

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import catalogue, tasks
+from engine import audit, catalogue, runtime, tasks
 from engine.errors import Conflict, EngineError, NotFound
 from engine.forms import FormInvalid
-from engine.models import UserTask
+from engine.models import User, UserTask
 
 from .. import db, state
 from . import bp
@@ -40,6 +41,7 @@ def task(task_id: str):
         data = tasks.task_data(db(), task_id)
         form = forms.get(row.form_key) if row.form_key and forms.has(row.form_key) else None
         case = _case_view(data)
+        history = _history(row.instance_id)
     with db().begin():
         values: dict[str, Any] = tasks.draft_of(db(), task_id)
     errors: dict[str, str] = {}
@@ -73,8 +75,38 @@ def task(task_id: str):
             return redirect(url_for("web.inbox"))
     with db().begin():
         marker = markers(db())(row.due_at)
-    return render_template("task.html", task=row, form=form, case=case, marker=marker,
+    return render_template("task.html", task=row, form=form, case=case, marker=marker, history=history,
                            fields=fields_of(form.schema, values, errors) if form else []), status
+
+
+def _action_labels() -> dict[str, str]:
+    """The audit actions a clerk reads in a case's history, in the page's language."""
+    return {"start": _("Case received"), "complete-task": _("Completed"), "claim": _("Claimed"),
+            "unclaim": _("Returned to the group"), "save-draft": _("Saved a draft"),
+            "complete-external-task": _("Service task done"), "message": _("Message received"),
+            "clock-accepted": _("Case accepted"), "clock-supplement-requested": _("Supplement requested"),
+            "clock-supplement-complete": _("Accepted after the supplement"), "clock-suspended": _("Clock suspended"),
+            "clock-resumed": _("Clock resumed"), "clock-extended": _("Time limit extended"),
+            "clock-closed": _("Decided"), "authorization-refused": _("Refused: no valid authorization")}
+
+
+def _history(instance_id: str) -> list[dict[str, Any]]:
+    """Who did what and when in this case, from the audit log (names of people and steps, local time)."""
+    labels = _action_labels()
+    entries = [e for e in audit.entries_for(db(), instance_id) if e.action in labels]
+    names = dict(db().execute(sa.select(User.username, User.display_name)
+                              .where(User.username.in_({e.actor for e in entries if e.actor}))).all())
+    steps = _step_names(instance_id)
+    tz = state().services.tz
+    return [{"at": e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), "who": names.get(e.actor, e.actor or ""),
+             "what": labels[e.action], "step": steps.get((e.details or {}).get("activityId"), "")} for e in entries]
+
+
+def _step_names(instance_id: str) -> dict[str, str]:
+    workflow = runtime.load(db(), instance_id).workflow
+    specs = [workflow.spec, *workflow.subprocess_specs.values()]
+    return {t.bpmn_id: t.bpmn_name for spec in specs for t in spec.task_specs.values()
+            if getattr(t, "bpmn_id", None) and getattr(t, "bpmn_name", None)}
 
 
 def _case_view(data: dict[str, Any]) -> dict[str, Any]:
