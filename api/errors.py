@@ -60,7 +60,9 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, AuthorizationRefused):
             _record_refusal(app, exc)
         if _for_pages():
-            return _page(exc.status, exc.message)
+            from .web.messages import describe
+
+            return _page(exc.status, describe(exc))
         return error_response(exc.status, exc.message, exc.camunda_type, **extra)
 
     @app.errorhandler(HTTPException)

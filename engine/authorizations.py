@@ -31,8 +31,8 @@ POWER_NAMES = {"decide": "审批决定", "pre-review": "联办件/报批件预�
 class AuthorizationRefused(Forbidden):
     """The actor holds no valid authorization for this action; ``refusal`` is the audit entry to record."""
 
-    def __init__(self, message: str, refusal: dict[str, Any]) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, refusal: dict[str, Any], *, code: str, **params: object) -> None:
+        super().__init__(message, code=code, **params)
         self.refusal = refusal
 
 
@@ -89,23 +89,30 @@ def require(session: so.Session, username: str | None, *, department: str, item_
     for row in held:
         if covers(row, department, item_code, power, today):
             return row
-    raise AuthorizationRefused(_refusal_message(username, department, item_code, power, held, today), {
+    message, code, since = _refusal(username, department, item_code, power, held, today)
+    raise AuthorizationRefused(message, {
         "action": "authorization-refused", "actor": username, "instance_id": instance_id,
-        "details": {"department": department, "itemCode": item_code, "power": power}})
+        "details": {"department": department, "itemCode": item_code, "power": power}},
+        code=code, user=username, power=POWER_NAMES.get(power, power), item=item_code, date=since)
 
 
-def _refusal_message(username: str | None, department: str, item_code: str, power: str,
-                     held: list[Authorization], today: date) -> str:
+def _refusal(username: str | None, department: str, item_code: str, power: str,
+             held: list[Authorization], today: date) -> tuple[str, str, str]:
+    """What is wrong: (English message, code, the date that matters)."""
     what = f"'{power}' ({POWER_NAMES.get(power, power)}) on item '{item_code}' of department '{department}'"
     relevant = [r for r in held if power in r.powers and (r.item_codes is None or item_code in r.item_codes)]
     if not relevant:
-        return f"User '{username}' holds no authorization for {what}"
+        return f"User '{username}' holds no authorization for {what}", "authorization.none", ""
     row = max(relevant, key=lambda r: r.valid_to)
     if row.revoked_at is not None:
-        return f"User '{username}''s authorization {row.id} for {what} was revoked on {row.revoked_at.date()}"
+        day = row.revoked_at.date().isoformat()
+        return (f"User '{username}''s authorization {row.id} for {what} was revoked on {day}",
+                "authorization.revoked", day)
     if row.valid_to < today:
-        return f"User '{username}''s authorization {row.id} for {what} expired on {row.valid_to}"
-    return f"User '{username}''s authorization {row.id} for {what} is valid only from {row.valid_from}"
+        return (f"User '{username}''s authorization {row.id} for {what} expired on {row.valid_to}",
+                "authorization.expired", row.valid_to.isoformat())
+    return (f"User '{username}''s authorization {row.id} for {what} is valid only from {row.valid_from}",
+            "authorization.not-yet", row.valid_from.isoformat())
 
 
 def record_refusal(session: so.Session, refused: AuthorizationRefused) -> None:

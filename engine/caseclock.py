@@ -229,13 +229,14 @@ def request_supplement(session: so.Session, instance_id: str, missing: list[str]
         raise BadUserRequest("A supplement can be requested only before acceptance; this case is accepted")
     if clock.acceptance_due_at is not None and now > clock.acceptance_due_at:
         raise BadUserRequest("The 5 working days for a supplement notice have passed (art. 32): the case counts "
-                             "as accepted from the day of receipt")
+                             "as accepted from the day of receipt", code="supplement.too-late")
     repeat = clock.acceptance == SUPPLEMENT
     listed = list(clock.supplement_items or [])
     added = [m for m in missing if m not in listed] if repeat else []
     if added and not (override_reason or "").strip():
         raise BadUserRequest("The earlier supplement notice did not list " + "、".join(added) + "; asking for more "
-                             "items later breaks 一次性告知 and needs a written reason (supplementOverrideReason)")
+                             "items later breaks 一次性告知 and needs a written reason (supplementOverrideReason)",
+                             code="supplement.override-needed", items="、".join(added))
     clock.acceptance, clock.supplement_requested_at, clock.acceptance_due_at = SUPPLEMENT, now, None
     clock.supplement_items = listed + [m for m in missing if m not in listed]
     refresh(session, clock, current_calendar(session), actor)

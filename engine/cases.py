@@ -76,7 +76,8 @@ def _require_channel(channel: str, groups: Iterable[str]) -> None:
         raise InvalidInput(f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
     if not set(groups) & {*CHANNELS[channel], "admin"}:
         raise Forbidden("Applications are received at the comprehensive window (综合窗口) or online only; "
-                        f"receiving on the '{channel}' channel needs the role {' or '.join(CHANNELS[channel])}")
+                        f"receiving on the '{channel}' channel needs the role {' or '.join(CHANNELS[channel])}",
+                        code="receive.window-only")
 
 
 def _applicant(application: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 Each carries the Camunda 7 exception type name the REST layer reports, and an
 HTTP status, so ``api/errors.py`` can translate them without a lookup table.
-Messages are plain English sentences that say what is wrong and with which id.
+Messages are plain English sentences that say what is wrong and with which id;
+the refusals clerks meet also carry a ``code`` and ``params`` that the pages
+translate (``api/web/messages.py``).
 """
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ class EngineError(Exception):
     status = 500
     camunda_type = "ProcessEngineException"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, code: str | None = None, **params: object) -> None:
         super().__init__(message)
         self.message = message
+        #: a stable name for the refusal and its values, so pages can say it in the clerk's language
+        self.code = code
+        self.params = params
 
 
 class InvalidInput(EngineError):

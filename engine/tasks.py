@@ -136,7 +136,8 @@ def _require_actor(row: UserTask, user: str | None, groups: Iterable[str], verb:
     if not can_act(row, user, groups):
         who = f"assigned to '{row.assignee}'" if row.assignee else \
             f"for groups {', '.join(row.candidate_groups) or '(none)'}"
-        raise Forbidden(f"User '{user}' may not {verb} task '{row.id}' ({row.name}): it is {who}")
+        raise Forbidden(f"User '{user}' may not {verb} task '{row.id}' ({row.name}): it is {who}",
+                        code="task.not-yours", task=row.name)
 
 
 def claim(session: so.Session, task_id: str, user: str, groups: Iterable[str], *, actor: str | None = None) -> None:
@@ -144,7 +145,8 @@ def claim(session: so.Session, task_id: str, user: str, groups: Iterable[str], *
     if row.suspended:
         raise BadUserRequest(f"Task '{task_id}' belongs to a suspended process instance")
     if row.assignee and row.assignee != user:
-        raise BadUserRequest(f"Task '{task_id}' is already claimed by someone else ('{row.assignee}')")
+        raise BadUserRequest(f"Task '{task_id}' is already claimed by someone else ('{row.assignee}')",
+                             code="task.claimed", user=row.assignee)
     if not can_act(row, user, groups) and ADMIN_GROUP not in set(groups):
         _require_actor(row, user, groups, "claim")
     row.assignee = user
@@ -216,7 +218,8 @@ def _require_other_person(session: so.Session, row: UserTask, task: Any, user: s
     earlier = sorted({e.details.get("activityId") for e in done} & activities)
     if earlier:
         raise Forbidden(f"User '{user}' completed {', '.join(earlier)} in this case and may not also complete "
-                        f"'{row.name}': a decision needs a different person from the review")
+                        f"'{row.name}': a decision needs a different person from the review",
+                        code="four-eyes", task=row.name)
 
 
 def tasks_query(*, instance_id: str | None = None, assignee: str | None = None,

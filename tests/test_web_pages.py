@@ -185,3 +185,25 @@ def test_pages_answer_errors_with_chinese_pages_and_markers_follow_working_days(
     clock.set(datetime(2026, 1, 12, 10, 0, tzinfo=timezone.utc))
     assert 'class="marker red"' in clerk.get("/inbox").get_data(as_text=True)
     assert key
+
+
+def test_a_refusal_by_the_engine_reads_in_chinese(center_app):
+    key = receive(center_app)
+    with state(center_app).sessions.begin() as session:
+        from engine import tasks as engine_tasks
+        from engine.models import UserTask
+        review = session.scalars(sa.select(UserTask).where(UserTask.business_key == key)).one()
+        engine_tasks.complete(session, review.id, {"acceptance": "accept", "opinion": "受理"}, user="market_clerk",
+                              groups=["market:approval-clerk"])
+        for locked in external.fetch_and_lock(session, "w", [external.TopicRequest("acceptance-receipt", 1000)]):
+            external.complete(session, locked.row.id, "w", {})
+        identity.create_user(session, "market_chief2", PASSWORD, groups=["chief-representative"], department="market")
+    client = center_app.test_client()
+    sign_in(client, "market_chief2")
+    inbox = client.get("/inbox").get_data(as_text=True)
+    task_url = re.search(r'href="(/task/[^"]+)">' + re.escape(key), inbox).group(1)
+    page = client.get(task_url).get_data(as_text=True)
+    answer = client.post(task_url, data={"decision": "grant", "opinion": "准予许可的意见", "sealConfirmed": "true",
+                                         "csrf_token": _csrf(page)})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 403 and "任务未能办结：您没有有效的授权书" in text and "审批决定" in text

@@ -15,6 +15,7 @@ from engine.forms import FormInvalid
 from .. import db, state
 from . import bp
 from .form_fields import fields_of, parse
+from .messages import describe
 from .session_auth import me, signed_in
 
 
@@ -59,7 +60,7 @@ def receive(code: str):
             errors, status = invalid.fields, 400
             flash(_("Please correct the fields marked below; attach the files again."), "error")
         except EngineError as refused:
-            flash(_("The application was not received: %(reason)s", reason=refused.message), "error")
+            flash(_("The application was not received: %(reason)s", reason=describe(refused)), "error")
             status = refused.status
         else:
             flash(_("Received as case %(key)s.", key=key), "info")

@@ -16,6 +16,7 @@ from engine.workdays import current_calendar
 
 from .. import db, state
 from . import bp
+from .messages import describe
 from .session_auth import me, signed_in
 
 
@@ -71,7 +72,7 @@ def _command(command, done: str):
         with db().begin():
             command()
     except EngineError as exc:
-        flash(_("That did not work: %(reason)s", reason=exc.message), "error")
+        flash(_("That did not work: %(reason)s", reason=describe(exc)), "error")
     else:
         flash(done, "info")
     return redirect(request.referrer or url_for("web.inbox"))

@@ -16,6 +16,7 @@ from .. import db, state
 from . import bp
 from .form_fields import fields_of, parse
 from .inbox import markers
+from .messages import describe
 from .session_auth import me, signed_in
 
 
@@ -52,7 +53,7 @@ def task(task_id: str):
             with db().begin():
                 tasks.save_draft(db(), task_id, values, user=me().username, groups=me().groups)
         except EngineError as refused:
-            flash(_("The draft was not saved: %(reason)s", reason=refused.message), "error")
+            flash(_("The draft was not saved: %(reason)s", reason=describe(refused)), "error")
             status = refused.status
         else:
             flash(_("Draft saved. Nothing was submitted yet."), "info")
@@ -68,7 +69,7 @@ def task(task_id: str):
             flash(_("This task is no longer waiting: someone completed it or the case moved on."), "info")
             return redirect(url_for("web.inbox"))
         except EngineError as refused:
-            flash(_("The task could not be completed: %(reason)s", reason=refused.message), "error")
+            flash(_("The task could not be completed: %(reason)s", reason=describe(refused)), "error")
             status = refused.status
         else:
             flash(_("Task completed: %(name)s", name=row.name), "info")

@@ -1,0 +1,34 @@
+"""Engine refusals in the clerk's language: the refusals clerks meet carry a code and values
+(``engine.errors``); the rest are shown with a translated lead and the engine's own sentence."""
+from __future__ import annotations
+
+from typing import Callable
+
+from flask_babel import gettext as _
+
+from engine.errors import EngineError
+
+
+def _templates() -> dict[str, Callable[..., str]]:
+    return {
+        "authorization.none": lambda p: _("You hold no valid authorization letter to %(power)s for this item.", **p),
+        "authorization.revoked": lambda p: _("Your authorization to %(power)s for this item was revoked on %(date)s.", **p),
+        "authorization.expired": lambda p: _("Your authorization to %(power)s for this item expired on %(date)s.", **p),
+        "authorization.not-yet": lambda p: _("Your authorization to %(power)s for this item is valid only from %(date)s.", **p),
+        "four-eyes": lambda p: _("You reviewed this case, so another person must take the decision (%(task)s).", **p),
+        "task.not-yours": lambda p: _("This task (%(task)s) is not assigned or offered to you.", **p),
+        "task.claimed": lambda p: _("Someone else (%(user)s) has already claimed this task.", **p),
+        "receive.window-only": lambda p: _("Applications are received at the comprehensive window or online; "
+                                           "a department does not receive them directly."),
+        "supplement.too-late": lambda p: _("The five working days for a supplement notice have passed: the case counts "
+                                           "as accepted from the day of receipt (Administrative Licensing Law art. 32)."),
+        "supplement.override-needed": lambda p: _("The first notice did not list %(items)s. Asking for more later needs "
+                                                  "a written reason in the field for it.", **p),
+    }
+
+
+def describe(exc: EngineError) -> str:
+    template = _templates().get(exc.code or "")
+    if template is not None:
+        return template({k: "" if v is None else v for k, v in exc.params.items()})
+    return exc.message
