@@ -20,6 +20,8 @@ PERMISSIONS = {
     "read": ("designer", "supervisor", "worker", "window-clerk", "approval-clerk", "specialist",
              "chief-representative", "section-head"),
     "operate": ("supervisor",),
+    #: the supervisors' case list and its export (a department's supervisors see their department)
+    "supervise": ("supervisor",),
     "work": ("worker",),
     "message": ("worker", "window-clerk", "approval-clerk", "supervisor", "portal"),
     #: rule 1: applications come in at the comprehensive window or online (the portal)

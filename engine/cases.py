@@ -50,7 +50,11 @@ def start_case(session: so.Session, item_code: str, application: dict[str, Any],
         "submittedMaterials": materials, "channel": channel, "receivedBy": actor,
         "receivedAt": services(session).clock.now().astimezone(services(session).tz).isoformat(timespec="seconds"),
     })
-    return runtime.start_instance(session, item.process_key, business_key=number, variables=variables, actor=actor)
+    instance = runtime.start_instance(session, item.process_key, business_key=number, variables=variables,
+                                      actor=actor)
+    instance.item_code, instance.item_name, instance.department = item.code, item.name, item.department
+    instance.applicant_name = (variables["applicant"].get("applicantName") or None)
+    return instance
 
 
 def refuse_direct_start(session: so.Session, key: str) -> None:

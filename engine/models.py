@@ -69,7 +69,12 @@ class ProcessDefinition(Base):
 
 class ProcessInstance(Base):
     __tablename__ = "process_instance"
-    __table_args__ = (sa.Index("ix_process_instance_status_started", "status", "started_at"),)
+    __table_args__ = (sa.Index("ix_process_instance_status_started", "status", "started_at"),
+                      sa.Index("ix_process_instance_started", "started_at", "id"),
+                      sa.Index("ix_process_instance_department_started", "department", "started_at", "id"),
+                      sa.Index("ix_process_instance_item_started", "item_code", "started_at", "id"),
+                      sa.Index("ix_process_instance_applicant", "applicant_name",
+                               postgresql_ops={"applicant_name": "varchar_pattern_ops"}))
 
     id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True)
     definition_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("process_definition.id"), index=True)
@@ -85,6 +90,11 @@ class ProcessInstance(Base):
     started_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
     ended_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
     end_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    #: what supervisors filter cases by, copied from the case when it is received (null for other processes)
+    item_code: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
+    item_name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    department: so.Mapped[Optional[str]] = so.mapped_column(sa.String(50))
+    applicant_name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
 
     __mapper_args__ = {"version_id_col": lock_version}
 

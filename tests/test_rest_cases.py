@@ -131,3 +131,19 @@ def test_a_task_is_readable_only_by_who_may_work_on_it(app, api):
         assert api.get(path, user="market_clerk").status_code == 200
         refused = api.get(path, user="portal")
         assert refused.status_code == 403 and "neither assigned nor offered" in refused.json["message"]
+
+
+def test_supervisors_list_and_export_cases_over_rest(app, api):
+    _center(app, api)
+    with state(app).sessions.begin() as session:
+        api.tokens["supervisor"] = identity.create_token(session, "supervisor", "test")
+    key = api.post("/case", {"itemCode": FOOD_CHANGE, "application": ENTERPRISE,
+                             "materials": [{"code": "application-form"}]}, user="window").json["businessKey"]
+    page = api.get("/case-instance?department=market&status=running", user="supervisor").json
+    assert [c["businessKey"] for c in page["items"]] == [key] and page["next"] is None
+    assert page["items"][0]["itemName"] == "食品经营许可（变更许可事项）" and page["items"][0]["warningState"] == "normal"
+    assert api.get("/case-instance?warningState=purple", user="supervisor").status_code == 400
+    assert api.get("/case-instance", user="market_clerk").status_code == 403
+    exported = api.get("/case-instance/export.csv?department=market", user="supervisor")
+    text = exported.get_data(as_text=True)
+    assert exported.mimetype == "text/csv" and text.startswith("\ufeffbusiness_key,") and key in text

@@ -24,6 +24,16 @@ _JOB_FILTERS = [
     _query("noRetriesLeft", "Only timers whose retries are spent (they have an incident).", "boolean"),
     _query("dueDatesBefore", "Only timers due before this date."),
 ]
+_CASE_FILTERS = [
+    _query("status", "running, suspended, completed or cancelled."),
+    _query("processDefinitionKey", "The process."), _query("itemCode", "The catalogue item."),
+    _query("department", "The implementing department."), _query("businessKey", "The case number."),
+    _query("applicant", "The applicant's name, or its beginning."),
+    _query("startedAfter", "Received at or after (Camunda date format)."),
+    _query("startedBefore", "Received before."), _query("endedAfter", "Ended at or after."),
+    _query("endedBefore", "Ended before."), _query("warningState", "normal, yellow or red."),
+    _query("withIncident", "Only cases with (true) or without (false) an open incident.", "boolean"),
+]
 _CLOCK_FILTERS = [
     _query("warningState", "normal, yellow or red."),
     _query("businessKey", "The case number."),
@@ -42,6 +52,20 @@ def _clock_command(operation_id: str, summary: str, description: str, body: dict
 
 
 SCHEMAS: dict[str, dict[str, Any]] = {
+    "CaseInstancePageDto": _obj({
+        "items": {"type": "array", "description": "The cases.", "items": _obj({
+            "id": _s("string", "Process instance id."), "businessKey": _s("string", "Case number.", nullable=True),
+            "itemCode": _s("string", "Item.", nullable=True), "itemName": _s("string", "Item name.", nullable=True),
+            "department": _s("string", "Department.", nullable=True),
+            "applicant": _s("string", "Applicant.", nullable=True), "status": _s("string", "Status."),
+            "processDefinitionKey": _s("string", "Process."), "startTime": _s("string", "Received."),
+            "endTime": _s("string", "Ended.", nullable=True),
+            "warningState": _s("string", "normal, yellow or red.", nullable=True),
+            "deadline": _s("string", "Promised deadline.", nullable=True),
+            "openIncidents": _s("integer", "Open incidents."),
+        }, "A case.")},
+        "next": _s("string", "Cursor of the next page; null on the last.", nullable=True),
+    }, "A page of cases."),
     "ReceiveCaseDto": _obj({
         "itemCode": _s("string", "The item's implementation code."),
         "channel": _s("string", "window (default) or online.", enum=["window", "online"]),
@@ -211,6 +235,19 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
         "server validates the form's submissions against.", permission="catalogue",
         parameters=[_path_param("key", "The form key (a user task's formKey, an item's form).")],
         responses={"200": _ok("The schema.", _obj({}, "A JSON Schema document."))}, errors={"404": "No such form."})},
+    "/case-instance": {"get": _op(
+        "getCaseInstances", "Case", "Supervise cases",
+        "Cases newest first, one page, with the filters of the supervisors' console; a department's supervisors "
+        "see their department only. Pass `next` back as `after` for the next page.", permission="supervise",
+        parameters=_CASE_FILTERS + [_query("after", "The previous page's `next`."),
+                                    _query("maxResults", "Page size (default 50, at most 1000).", "integer")],
+        responses={"200": _ok("A page of cases.", _ref("CaseInstancePageDto"))}, errors={"400": _BAD_PARAMS})},
+    "/case-instance/export.csv": {"get": _op(
+        "exportCaseInstances", "Case", "Export cases as CSV",
+        "The filtered list as CSV (UTF-8 with BOM), streamed.", permission="supervise",
+        parameters=copy.deepcopy(_CASE_FILTERS),
+        responses={"200": _ok("CSV.", None, content={"text/csv": {"schema": {"type": "string"}}})},
+        errors={"400": _BAD_PARAMS})},
     "/supervision-notice": {"get": _op(
         "getSupervisionNotices", "Case Clock", "Get notices", "Yellow and red notices not yet delivered.",
         permission="read", parameters=[_query("includeDelivered", "Also delivered ones.", "boolean")]

@@ -1,0 +1,155 @@
+"""What supervisors see of cases: the instance list with its filters, a page at a time, and its CSV.
+
+Every filter is a column of ``process_instance`` (copied from the case when it
+was received) or an indexed lookup (case clock warning state, open incident),
+so the list never deserializes workflows and stays fast as the table grows.
+Pages follow a cursor on (started_at, id), newest first. The service
+center's supervisors see every case; a department's supervisors see their
+department's only.
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from .errors import InvalidInput
+from .identity import Principal
+from .models import CaseClock, Incident, ProcessInstance
+
+CENTER = "center"
+STATUSES = ("running", "suspended", "completed", "cancelled")
+WARNINGS = ("normal", "yellow", "red")
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class InstanceFilter:
+    status: str | None = None
+    process: str | None = None
+    item_code: str | None = None
+    department: str | None = None
+    business_key: str | None = None
+    applicant: str | None = None
+    started_from: datetime | None = None
+    started_to: datetime | None = None
+    ended_from: datetime | None = None
+    ended_to: datetime | None = None
+    warning: str | None = None
+    has_incident: bool | None = None
+
+    def check(self) -> "InstanceFilter":
+        if self.status is not None and self.status not in STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
+        if self.warning is not None and self.warning not in WARNINGS:
+            raise InvalidInput(f"warning must be one of {', '.join(WARNINGS)}, got {self.warning!r}")
+        return self
+
+
+@dataclass(frozen=True)
+class Row:
+    instance: ProcessInstance
+    warning: str | None
+    deadline: datetime | None
+    incidents: int
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    next_cursor: str | None
+
+
+def visible_departments(viewer: Principal) -> str | None:
+    """None: every department (the center's supervisors, administrators); else the viewer's own."""
+    if "admin" in viewer.groups or viewer.department in (None, CENTER):
+        return None
+    return viewer.department
+
+
+def query(found: InstanceFilter, viewer: Principal) -> sa.Select:
+    f = found.check()
+    stmt = sa.select(ProcessInstance, CaseClock.warning_state, CaseClock.promised_deadline_at).outerjoin(
+        CaseClock, CaseClock.instance_id == ProcessInstance.id)
+    own = visible_departments(viewer)
+    columns = [(own, ProcessInstance.department), (f.status, ProcessInstance.status),
+               (f.process, ProcessInstance.definition_key), (f.item_code, ProcessInstance.item_code),
+               (f.department, ProcessInstance.department), (f.business_key, ProcessInstance.business_key),
+               (f.warning, CaseClock.warning_state)]
+    stmt = stmt.where(*[column == value for value, column in columns if value is not None])
+    ranges = [(f.started_from, ProcessInstance.started_at, True), (f.started_to, ProcessInstance.started_at, False),
+              (f.ended_from, ProcessInstance.ended_at, True), (f.ended_to, ProcessInstance.ended_at, False)]
+    stmt = stmt.where(*[column >= value if lower else column < value for value, column, lower in ranges
+                        if value is not None])
+    if f.applicant:
+        text = f.applicant.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(ProcessInstance.applicant_name.like(f"{text}%", escape="\\"))
+    if f.has_incident is not None:
+        open_incident = sa.exists().where(Incident.instance_id == ProcessInstance.id, Incident.resolved_at.is_(None))
+        stmt = stmt.where(open_incident if f.has_incident else ~open_incident)
+    return stmt
+
+
+def instances(session: so.Session, found: InstanceFilter, viewer: Principal, *, after: str | None = None,
+              limit: int = PAGE_SIZE) -> Page:
+    """Newest first, one page; ``after`` is the previous page's ``next_cursor``."""
+    stmt = query(found, viewer)
+    if after:
+        started, instance_id = _decode(after)
+        stmt = stmt.where(sa.tuple_(ProcessInstance.started_at, ProcessInstance.id)
+                          < sa.tuple_(sa.literal(started, ProcessInstance.started_at.type),
+                                      sa.literal(instance_id, ProcessInstance.id.type)))
+    stmt = stmt.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc()).limit(limit + 1)
+    found_rows = session.execute(stmt).all()
+    ids = [r[0].id for r in found_rows[:limit]]
+    counts = dict(session.execute(sa.select(Incident.instance_id, sa.func.count()).where(
+        Incident.instance_id.in_(ids), Incident.resolved_at.is_(None)).group_by(Incident.instance_id)).all())
+    rows = [Row(r[0], r[1], r[2], counts.get(r[0].id, 0)) for r in found_rows[:limit]]
+    last = found_rows[limit - 1][0] if len(found_rows) > limit else None
+    return Page(rows, _encode(last) if last is not None else None)
+
+
+def _encode(instance: ProcessInstance) -> str:
+    key = [instance.started_at.isoformat(), instance.id]
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[datetime, str]:
+    try:
+        started, instance_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(started), str(instance_id)
+    except (ValueError, TypeError):
+        raise InvalidInput("The page cursor is not valid; start again from the first page") from None
+
+
+CSV_COLUMNS = ("business_key", "item_code", "item_name", "department", "applicant_name", "status", "process",
+               "started_at", "ended_at", "warning", "deadline", "open_incidents")
+
+
+def export_csv(session: so.Session, found: InstanceFilter, viewer: Principal, batch: int = 1000) -> Iterable[str]:
+    """The filtered list as CSV, streamed a page at a time (a million rows never sit in memory)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    after = None
+    while True:
+        page = instances(session, found, viewer, after=after, limit=batch)
+        for row in page.rows:
+            i = row.instance
+            writer.writerow([i.business_key or "", i.item_code or "", i.item_name or "", i.department or "",
+                             i.applicant_name or "", i.status, i.definition_key, i.started_at.isoformat(),
+                             i.ended_at.isoformat() if i.ended_at else "", row.warning or "",
+                             row.deadline.isoformat() if row.deadline else "", row.incidents])
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+        if page.next_cursor is None:
+            return
+        after = page.next_cursor
