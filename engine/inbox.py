@@ -8,8 +8,6 @@ matches on indexed columns.
 """
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
@@ -17,6 +15,7 @@ from typing import Iterable
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from . import cursors
 from .errors import InvalidInput
 from .models import UserTask
 from .tasks import visible_to
@@ -49,13 +48,12 @@ def inbox(session: so.Session, user: str, groups: Iterable[str], *, search: str 
 
 
 def _cursor(row: UserTask) -> str:
-    key = [row.due_at.isoformat() if row.due_at else None, row.created_at.isoformat(), row.id]
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+    return cursors.encode([row.due_at.isoformat() if row.due_at else None, row.created_at.isoformat(), row.id])
 
 
 def _after(cursor: str) -> sa.ColumnElement[bool]:
+    due, created, task_id = cursors.decode(cursor, 3)
     try:
-        due, created, task_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         created_at = datetime.fromisoformat(created)
         due_at = datetime.fromisoformat(due) if due is not None else None
     except (ValueError, TypeError):

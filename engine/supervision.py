@@ -9,10 +9,8 @@ department's only.
 """
 from __future__ import annotations
 
-import base64
 import csv
 import io
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
@@ -20,6 +18,7 @@ from typing import Iterable
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from . import cursors
 from .errors import InvalidInput
 from .identity import Principal
 from .models import CaseClock, Incident, ProcessInstance
@@ -117,13 +116,12 @@ def instances(session: so.Session, found: InstanceFilter, viewer: Principal, *, 
 
 
 def _encode(instance: ProcessInstance) -> str:
-    key = [instance.started_at.isoformat(), instance.id]
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+    return cursors.encode([instance.started_at.isoformat(), instance.id])
 
 
 def _decode(cursor: str) -> tuple[datetime, str]:
+    started, instance_id = cursors.decode(cursor, 2)
     try:
-        started, instance_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         return datetime.fromisoformat(started), str(instance_id)
     except (ValueError, TypeError):
         raise InvalidInput("The page cursor is not valid; start again from the first page") from None

@@ -46,3 +46,13 @@ def test_filters_pages_and_department_scope(center):
     lines = text.strip().splitlines()
     assert lines[0].startswith("business_key,item_code,item_name") and len(lines) == 3
     assert lines[1].startswith(market[1]) and "个体工商户设立登记" in lines[1]
+
+
+def test_a_damaged_cursor_is_a_clear_error(center):
+    from engine.inbox import inbox
+
+    with center.sessions.begin() as session:
+        for call in (lambda: instances(session, InstanceFilter(), CENTER_SUPERVISOR, after="bm90LWEtY3Vyc29y"),
+                     lambda: inbox(session, "market_clerk", ["market:approval-clerk"], after="!!!")):
+            with pytest.raises(InvalidInput, match="page cursor is not valid"):
+                call()
