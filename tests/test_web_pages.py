@@ -207,3 +207,28 @@ def test_a_refusal_by_the_engine_reads_in_chinese(center_app):
                                          "csrf_token": _csrf(page)})
     text = answer.get_data(as_text=True)
     assert answer.status_code == 403 and "任务未能办结：您没有有效的授权书" in text and "审批决定" in text
+
+
+def test_the_supervisors_console_lists_filters_and_exports_cases(center_app):
+    market = receive(center_app)
+    culture = receive(center_app, item="310118-WHLY-002", materials=({"code": "application-form"}, {"code": "programme"}))
+    with state(center_app).sessions.begin() as session:
+        session.get(identity.User, "supervisor").password_hash = identity._HASHER.hash(PASSWORD)
+        identity.create_user(session, "market_boss", PASSWORD, groups=["supervisor"], department="market")
+    client = center_app.test_client()
+    sign_in(client, "supervisor")
+    page = client.get("/console/cases").get_data(as_text=True)
+    assert "办件监督" in page and market in page and culture in page and "营业性演出审批" in page
+    only = client.get("/console/cases?department=culture&status=running").get_data(as_text=True)
+    assert culture in only and market not in only
+    with client.get("/console/cases.csv?department=market") as exported:
+        text = exported.get_data(as_text=True)
+    assert exported.mimetype == "text/csv" and market in text and culture not in text
+    assert client.get("/console/cases?from=yesterday").status_code == 400
+    boss = center_app.test_client()
+    sign_in(boss, "market_boss")
+    scoped = boss.get("/console/cases").get_data(as_text=True)
+    assert market in scoped and culture not in scoped  # a department's supervisor sees the department
+    clerk = center_app.test_client()
+    sign_in(clerk, "market_clerk")
+    assert clerk.get("/console/cases").status_code == 403
