@@ -117,6 +117,7 @@ def demo_command(ctx: click.Context, port: int) -> None:
     from .demo import seed
 
     state = _state()
+    _demo_secret(current_app._get_current_object())
     migrate.upgrade(state.engine)
     with state.sessions.begin() as session:
         result = deploy.deploy_directory(session, state.services.settings.processes_dir, actor="demo")
@@ -141,6 +142,22 @@ def demo_command(ctx: click.Context, port: int) -> None:
         scheduler.shutdown()
         lookup.shutdown()
         mail.stop()
+
+
+def _demo_secret(app: Flask) -> None:
+    """The demo signs its session cookies with a random key kept beside its database, not the default."""
+    import secrets
+
+    from engine.settings import Settings
+
+    if app.config["SECRET_KEY"] != Settings.secret_key:
+        return
+    path = Path(app.config["ONEWINDOW_SETTINGS"].uploads_dir).parent / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    app.config["SECRET_KEY"] = path.read_text().strip()
 
 
 @click.command("worker", help="Do service tasks (external tasks) over the engine's REST API; run as many as you like.")

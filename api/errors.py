@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 from sqlalchemy.orm.exc import StaleDataError
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from engine.authorizations import AuthorizationRefused, record_refusal
@@ -67,8 +68,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        if _for_pages() and exc.code in (403, 404, 405, 413):
-            return _page(exc.code)
+        if _for_pages() and (exc.code or 500) >= 400:
+            if isinstance(exc, CSRFError):
+                from flask_babel import gettext
+
+                return _page(400, gettext("The form had expired or was sent from elsewhere. "
+                                          "Go back, reload the page and send it again."))
+            return _page(exc.code or 500)
         message = exc.description or exc.name
         if exc.code == 413:
             message = f"Request body too large: the limit is {app.config['MAX_CONTENT_LENGTH']} bytes"
@@ -79,6 +85,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(StaleDataError)
     def _stale(exc: StaleDataError):
+        if _for_pages():
+            return _page(409)
         return error_response(409, "The record was changed by another request at the same time; "
                               "nothing was written, reload and try again", "OptimisticLockingException")
 

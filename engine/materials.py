@@ -25,8 +25,8 @@ from .tasks import visible_to
 #: content type → how the file starts
 SIGNATURES = {"application/pdf": (b"%PDF-",), "image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",),
               "application/ofd": (b"PK\x03\x04",)}
-#: roles that see every case's materials: the window that received them, supervisors
-SEE_ALL = ("window-clerk", "supervisor")
+#: the service center: its supervisors see every department's cases
+CENTER = "center"
 
 
 def content_type_of(data: bytes) -> str | None:
@@ -58,20 +58,30 @@ def store(session: so.Session, code: str, file_name: str, data: bytes) -> dict[s
             "sha256": digest}
 
 
-def require_case_access(session: so.Session, business_key: str, user: str, groups: frozenset[str]) -> None:
-    """A case's files are for the window and supervisors, and for whoever has one of its tasks."""
-    if set(groups) & {*SEE_ALL, "admin"}:
+def require_case_access(session: so.Session, business_key: str, user: str, groups: frozenset[str],
+                        department: str | None = None) -> None:
+    """A case is for the window and the center's supervisors, a department's supervisors when it is
+    their department's, and whoever has one of its tasks."""
+    if set(groups) & {"window-clerk", "admin"}:
         return
+    if "supervisor" in groups:
+        own = department if department not in (None, CENTER) else None
+        case_department = session.scalar(sa.select(ProcessInstance.department)
+                                         .where(ProcessInstance.business_key == business_key))
+        if own is None or case_department == own:
+            return
     mine = visible_to(sa.select(UserTask.id).where(UserTask.business_key == business_key), user, groups)
     if session.scalar(mine.limit(1)) is None:
-        raise Forbidden(f"User '{user}' has no task in case {business_key} and may not see its files")
+        raise Forbidden(f"User '{user}' has no task in case {business_key} and may not see its files",
+                        code="case.not-yours")
 
 
-def open_for(session: so.Session, business_key: str, sha256: str, user: str, groups: frozenset[str]) -> Path:
+def open_for(session: so.Session, business_key: str, sha256: str, user: str, groups: frozenset[str],
+             department: str | None = None) -> Path:
     """The stored file, if the user may see the case and the case received that file."""
     if not (len(sha256) == 64 and all(c in "0123456789abcdef" for c in sha256)):
         raise NotFound("No such material")
-    require_case_access(session, business_key, user, groups)
+    require_case_access(session, business_key, user, groups, department)
     if sha256 not in {m.get("sha256") for m in case_variables(session, business_key).get("submittedMaterials") or []}:
         raise NotFound(f"Case {business_key} has no material with that checksum")
     path = services(session).settings.uploads_dir / sha256[:2] / sha256

@@ -62,6 +62,8 @@ class Settings:
 
     #: ONEWINDOW_UPLOADS_DIR — where received materials (files) are kept, outside the database.
     uploads_dir: Path = PROJECT_ROOT / "instance" / "uploads"
+    #: ONEWINDOW_DOCUMENTS_DIR — signed documents the workers write; the pages serve files from here only.
+    documents_dir: Path = PROJECT_ROOT / "instance" / "documents"
     #: ONEWINDOW_MAX_UPLOAD_BYTES — largest material file accepted.
     max_upload_bytes: int = 20 * 1024 * 1024
     #: ONEWINDOW_RATING_WAIT_DAYS — working days an applicant has to rate a service (好差评) before the default counts.

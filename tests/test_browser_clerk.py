@@ -31,7 +31,7 @@ PASSWORD = "clerk-pass-1"
 
 
 @pytest.fixture
-def site(database_url: str, sessions, clock, tmp_path: Path):
+def site(database_url: str, sessions, clock, worker_settings, tmp_path: Path):
     """The real server (waitress, a separate process) on a seeded center, and one case at review."""
     if not database_url.startswith("sqlite"):
         pytest.skip("the pages are the same on both databases; the browser runs once, on SQLite")
@@ -52,7 +52,8 @@ def site(database_url: str, sessions, clock, tmp_path: Path):
             for locked in external.fetch_and_lock(session, "w", [external.TopicRequest(topic, 1000)]):
                 external.complete(session, locked.row.id, "w", {})
     port = _free_port()
-    env = {**os.environ, "ONEWINDOW_DATABASE_URL": database_url, "ONEWINDOW_SECRET_KEY": "browser-test"}
+    env = {**os.environ, "ONEWINDOW_DATABASE_URL": database_url, "ONEWINDOW_SECRET_KEY": "browser-test",
+           "ONEWINDOW_DOCUMENTS_DIR": str(worker_settings.documents_dir)}
     with (tmp_path / "server.log").open("w") as log:
         server = subprocess.Popen([sys.executable, "-m", "api.cli_main", "serve", "--port", str(port)], cwd=ROOT,
                                   env=env, stdout=log, stderr=subprocess.STDOUT)

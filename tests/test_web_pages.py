@@ -232,3 +232,29 @@ def test_the_supervisors_console_lists_filters_and_exports_cases(center_app):
     clerk = center_app.test_client()
     sign_in(clerk, "market_clerk")
     assert clerk.get("/console/cases").status_code == 403
+
+
+def test_a_departments_supervisor_cannot_open_another_departments_case_and_forms_expire_politely(center_app):
+    culture = receive(center_app, item="310118-WHLY-002", materials=({"code": "application-form"}, {"code": "programme"}))
+    with state(center_app).sessions.begin() as session:
+        identity.create_user(session, "market_boss", PASSWORD, groups=["supervisor"], department="market")
+        identity.create_user(session, "center_boss", PASSWORD, groups=["supervisor"], department="center")
+    boss = center_app.test_client()
+    sign_in(boss, "market_boss")
+    assert boss.get(f"/cases/{culture}").status_code == 403
+    center_boss = center_app.test_client()
+    sign_in(center_boss, "center_boss")
+    assert center_boss.get(f"/cases/{culture}").status_code == 200
+    stale = center_app.test_client()
+    sign_in(stale, "market_clerk")
+    expired = stale.post("/sign-out", data={"csrf_token": "not-a-token"})
+    assert expired.status_code == 400 and "表单已失效" in expired.get_data(as_text=True)
+
+
+def test_pages_stay_shut_with_the_published_default_secret_key(settings, clock):
+    from api import create_app
+
+    app = create_app(settings.with_(secret_key="dev-only-change-me"), clock=clock)
+    response = app.test_client().get("/sign-in")
+    assert response.status_code == 503 and "服务器出错了" in response.get_data(as_text=True)
+    assert app.test_client().get("/engine-rest/engine").status_code == 200  # the API authenticates each call

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Response, jsonify, request, stream_with_context
 
 from engine import supervision
+from engine.errors import InvalidInput
 from engine.supervision import InstanceFilter
 
 from .. import db
@@ -39,10 +40,12 @@ def _row(row: supervision.Row) -> dict:
 @bp.get("/case-instance")
 @allowed("supervise")
 def list_case_instances():
+    size = param(request.args, "maxResults", int, supervision.PAGE_SIZE)
+    if not 1 <= size <= 1000:
+        raise InvalidInput(f"'maxResults' must be from 1 to 1000, got {size}")
     session = db()
     with session.begin():
-        page = supervision.instances(session, _filter(), current(), after=param(request.args, "after"),
-                                     limit=min(param(request.args, "maxResults", int, supervision.PAGE_SIZE), 1000))
+        page = supervision.instances(session, _filter(), current(), after=param(request.args, "after"), limit=size)
         return jsonify({"items": [_row(r) for r in page.rows], "next": page.next_cursor})
 
 

@@ -33,6 +33,22 @@ def _moment(value: str | None) -> str:
         return str(value)
 
 
+def _refuse_default_secret(app: Flask) -> None:
+    """Session cookies signed with the published default key could be forged: pages stay shut until
+    ONEWINDOW_SECRET_KEY is set (`make demo` makes one of its own)."""
+    from engine.settings import Settings
+
+    if app.config["SECRET_KEY"] != Settings.secret_key or app.config.get("TESTING"):
+        return
+
+    @app.before_request
+    def _no_default_secret():
+        from flask import abort
+
+        if not request.path.startswith("/engine-rest"):
+            abort(503, "ONEWINDOW_SECRET_KEY is not set")
+
+
 def init_app(app: Flask) -> None:
     from pathlib import Path
 
@@ -44,8 +60,11 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent.parent / "translations"))
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # a token lives as long as the session: a clerk's long form is not refused after an hour
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     Babel(app, locale_selector=_locale)
     app.add_template_filter(_moment, "moment")
+    _refuse_default_secret(app)
     csrf = CSRFProtect(app)
     csrf.exempt(engine_rest_bp)
     app.register_blueprint(bp)

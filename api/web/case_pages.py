@@ -2,6 +2,7 @@
 and the case page with its case number, receipt and files."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +44,14 @@ def receive(code: str):
         item = catalogue.active_item(db(), code)
         schema = _application_schema(item.form_key)
         required = catalogue.materials(item)
-        item_name, form_title = item.name, schema.get("title", "")
+        item_name, form_title, form_key = item.name, schema.get("title", ""), item.form_key
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
         values = parse(schema, request.form)
         try:
+            state().services.forms.validate(form_key, values)  # before any file is written: nothing left behind
             with db().begin():
                 received = [materials.store(db(), m["code"], upload.filename or m["code"], upload.read())
                             for m in required if (upload := request.files.get(f"file:{m['code']}")) and upload.filename]
@@ -85,7 +87,10 @@ def case(key: str):
     required = {m["code"]: m["name"] for m in data.get("requiredMaterials") or []}
     files = [{**m, "name": required.get(m["code"], m["code"])} for m in data.get("submittedMaterials") or []
              if m.get("sha256")]
-    return render_template("case.html", key=key, data=data, files=files, documents=_documents(data))
+    documents = _documents(data)
+    received = datetime.fromisoformat(data["receivedAt"]) if data.get("receivedAt") else None
+    waiting = not documents and received is not None and state().services.clock.now() - received < timedelta(minutes=2)
+    return render_template("case.html", key=key, data=data, files=files, documents=documents, waiting=waiting)
 
 
 @bp.get("/cases/<key>/materials/<sha256>")
@@ -93,13 +98,14 @@ def case(key: str):
 def material(key: str, sha256: str):
     with db().begin():
         try:
-            path = materials.open_for(db(), key, sha256, me().username, me().groups)
+            path = materials.open_for(db(), key, sha256, me().username, me().groups, me().department)
         except Forbidden:
             abort(403)
         except NotFound:
             abort(404)
         entry = next(m for m in materials.case_variables(db(), key)["submittedMaterials"] if m.get("sha256") == sha256)
-    return send_file(path, mimetype=entry["contentType"], download_name=entry["fileName"], as_attachment=True)
+    return send_file(path, mimetype=entry.get("contentType") or "application/octet-stream",
+                     download_name=entry.get("fileName") or entry.get("code") or sha256, as_attachment=True)
 
 
 @bp.get("/cases/<key>/documents/<name>")
@@ -110,7 +116,8 @@ def document(key: str, name: str):
         _require_access(key)
         data = materials.case_variables(db(), key)
     made = [d for d in _documents(data) if Path(d["file"]).name == name]
-    if not made or not Path(made[0]["file"]).is_file():
+    folder = state().services.settings.documents_dir.resolve()
+    if not made or not Path(made[0]["file"]).resolve().is_relative_to(folder) or not Path(made[0]["file"]).is_file():
         abort(404)
     return send_file(made[0]["file"], mimetype="application/pdf", download_name=name)
 
@@ -123,6 +130,6 @@ def _documents(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _require_access(key: str) -> None:
     try:
-        materials.require_case_access(db(), key, me().username, me().groups)
+        materials.require_case_access(db(), key, me().username, me().groups, me().department)
     except Forbidden:
         abort(403)

@@ -1,7 +1,7 @@
 """The supervisors' console: the case list with its filters and the CSV export (more views to come)."""
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from flask import Response, abort, render_template, request, stream_with_context
 from flask_babel import gettext as _
 
@@ -18,7 +18,7 @@ FILTERS = ("status", "department", "item", "key", "applicant", "warning", "incid
 
 
 def _day(name: str, end: bool = False) -> datetime | None:
-    """A date field as the start of that day in the center's zone (the end for 'to': the next day)."""
+    """A date field as the start of that day in the center's zone ('to' includes its day: the next day's start)."""
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
@@ -26,7 +26,7 @@ def _day(name: str, end: bool = False) -> datetime | None:
         day = datetime.fromisoformat(raw).date()
     except ValueError:
         raise InvalidInput(f"'{name}' must be a date like 2026-11-25") from None
-    return datetime.combine(day, time(23, 59, 59) if end else time(0), state().services.tz)
+    return datetime.combine(day + timedelta(days=1) if end else day, time(0), state().services.tz)
 
 
 def _filter() -> InstanceFilter:
@@ -56,7 +56,7 @@ def console_cases():
     kept = {k: request.args[k] for k in FILTERS if request.args.get(k)}
     return render_template("console_cases.html", rows=rows, next_cursor=page.next_cursor, kept=kept,
                            departments=departments, items=items, statuses=_statuses(), warnings=_warnings(),
-                           names={**dict(_statuses()), **dict(_warnings())})
+                           names={**dict(_statuses()), **dict(_warnings())}, department_names=dict(departments))
 
 
 def _statuses() -> list[tuple[str, str]]:

@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import audit, catalogue, runtime, tasks
-from engine.errors import Conflict, EngineError, NotFound
+from engine import audit, catalogue, materials, runtime, tasks
+from engine.authorizations import AuthorizationRefused, record_refusal
+from engine.errors import Conflict, EngineError, Forbidden, NotFound
 from engine.forms import FormInvalid
 from engine.models import User, UserTask
 
@@ -25,7 +26,12 @@ def _visible(task_id: str):
     if row is None:
         return None
     principal = me()
-    if not principal.has_any(("supervisor",)) and not tasks.can_see(row, principal.username, principal.groups):
+    if tasks.can_see(row, principal.username, principal.groups):
+        return row
+    try:  # supervisors: the center's see every case, a department's their own
+        materials.require_case_access(db(), row.business_key or "", principal.username,
+                                      principal.groups - {"window-clerk"}, principal.department)
+    except Forbidden:
         abort(403)
     return row
 
@@ -69,6 +75,9 @@ def task(task_id: str):
             flash(_("This task is no longer waiting: someone completed it or the case moved on."), "info")
             return redirect(url_for("web.inbox"))
         except EngineError as refused:
+            if isinstance(refused, AuthorizationRefused):
+                with db().begin():
+                    record_refusal(db(), refused)
             flash(_("The task could not be completed: %(reason)s", reason=describe(refused)), "error")
             status = refused.status
         else:
