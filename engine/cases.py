@@ -22,12 +22,11 @@ from .context import services
 from .db import is_postgres
 from .deploy import latest_definition
 from .errors import BadUserRequest, Forbidden, InvalidInput
+from .identity import CENTER
 from .models import CaseSequence, CatalogueItem, ProcessInstance
 
 CHANNELS = {"window": ("window-clerk",), "online": ("portal",)}
 BUNDLE = "一件事"
-#: the service center: its window staff hold the window authorizations
-CENTER = "center"
 
 
 def start_case(session: so.Session, item_code: str, application: dict[str, Any], *, channel: str,

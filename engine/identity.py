@@ -28,6 +28,9 @@ _HASHER = PasswordHasher()
 #: Verifying a hash of an unknown user still costs the same time (no user enumeration by timing).
 _DUMMY_HASH = _HASHER.hash("onewindow-dummy-password")
 
+#: the district government service center's department code: its supervisors see every department,
+#: its window staff receive every department's applications
+CENTER = "center"
 SIGN_IN_MAX_FAILURES = 5
 SIGN_IN_WINDOW = timedelta(minutes=15)
 

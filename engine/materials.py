@@ -19,14 +19,14 @@ import sqlalchemy.orm as so
 
 from .context import services
 from .errors import Forbidden, InvalidInput, NotFound
+from .identity import Principal
 from .models import ProcessInstance, UserTask
+from .supervision import supervises
 from .tasks import visible_to
 
 #: content type → how the file starts
 SIGNATURES = {"application/pdf": (b"%PDF-",), "image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",),
               "application/ofd": (b"PK\x03\x04",)}
-#: the service center: its supervisors see every department's cases
-CENTER = "center"
 
 
 def content_type_of(data: bytes) -> str | None:
@@ -58,36 +58,29 @@ def store(session: so.Session, code: str, file_name: str, data: bytes) -> dict[s
             "sha256": digest}
 
 
-def require_case_access(session: so.Session, business_key: str, user: str, groups: frozenset[str],
-                        department: str | None = None) -> None:
-    """A case is for the window and the center's supervisors, a department's supervisors when it is
-    their department's, and whoever has one of its tasks."""
-    if set(groups) & {"window-clerk", "admin"}:
+def require_case_access(session: so.Session, business_key: str, viewer: Principal) -> None:
+    """A case is for the window, for its supervisors (``engine.supervision.supervises``) and for
+    whoever has one of its tasks."""
+    if viewer.has_any(("window-clerk",)) or supervises(session, business_key, viewer):
         return
-    if "supervisor" in groups:
-        own = department if department not in (None, CENTER) else None
-        case_department = session.scalar(sa.select(ProcessInstance.department)
-                                         .where(ProcessInstance.business_key == business_key))
-        if own is None or case_department == own:
-            return
-    mine = visible_to(sa.select(UserTask.id).where(UserTask.business_key == business_key), user, groups)
+    mine = visible_to(sa.select(UserTask.id).where(UserTask.business_key == business_key), viewer.username,
+                      viewer.groups)
     if session.scalar(mine.limit(1)) is None:
-        raise Forbidden(f"User '{user}' has no task in case {business_key} and may not see its files",
+        raise Forbidden(f"User '{viewer.username}' has no task in case {business_key} and may not see its files",
                         code="case.not-yours")
 
 
-def open_for(session: so.Session, business_key: str, sha256: str, user: str, groups: frozenset[str],
-             department: str | None = None) -> Path:
-    """The stored file, if the user may see the case and the case received that file."""
+def open_for(session: so.Session, business_key: str, sha256: str, viewer: Principal) -> tuple[Path, dict[str, Any]]:
+    """The stored file and its entry in the case, if the viewer may see the case and it received that file."""
     if not (len(sha256) == 64 and all(c in "0123456789abcdef" for c in sha256)):
         raise NotFound("No such material")
-    require_case_access(session, business_key, user, groups, department)
-    if sha256 not in {m.get("sha256") for m in case_variables(session, business_key).get("submittedMaterials") or []}:
-        raise NotFound(f"Case {business_key} has no material with that checksum")
+    require_case_access(session, business_key, viewer)
+    received = [m for m in case_variables(session, business_key).get("submittedMaterials") or []
+                if m.get("sha256") == sha256]
     path = services(session).settings.uploads_dir / sha256[:2] / sha256
-    if not path.is_file():
-        raise NotFound("No such material")
-    return path
+    if not received or not path.is_file():
+        raise NotFound(f"Case {business_key} has no material with that checksum")
+    return path, received[0]
 
 
 def case_variables(session: so.Session, business_key: str) -> dict[str, Any]:

@@ -21,10 +21,9 @@ import sqlalchemy.orm as so
 from . import cursors
 from .context import services
 from .errors import InvalidInput
-from .identity import Principal
+from .identity import CENTER, Principal
 from .models import CaseClock, Incident, ProcessInstance
 
-CENTER = "center"
 STATUSES = ("running", "suspended", "completed", "cancelled")
 WARNINGS = ("normal", "yellow", "red")
 PAGE_SIZE = 50
@@ -72,6 +71,15 @@ def visible_departments(viewer: Principal) -> str | None:
     if "admin" in viewer.groups or viewer.department in (None, CENTER):
         return None
     return viewer.department
+
+
+def supervises(session: so.Session, business_key: str, viewer: Principal) -> bool:
+    """Does the viewer supervise this case: a supervisor whose department scope includes it?"""
+    if not viewer.has_any(("supervisor",)):
+        return False
+    own = visible_departments(viewer)
+    return own is None or session.scalar(sa.select(ProcessInstance.department)
+                                         .where(ProcessInstance.business_key == business_key)) == own
 
 
 def query(found: InstanceFilter, viewer: Principal) -> sa.Select:

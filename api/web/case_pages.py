@@ -98,12 +98,11 @@ def case(key: str):
 def material(key: str, sha256: str):
     with db().begin():
         try:
-            path = materials.open_for(db(), key, sha256, me().username, me().groups, me().department)
+            path, entry = materials.open_for(db(), key, sha256, me())
         except Forbidden:
             abort(403)
         except NotFound:
             abort(404)
-        entry = next(m for m in materials.case_variables(db(), key)["submittedMaterials"] if m.get("sha256") == sha256)
     return send_file(path, mimetype=entry.get("contentType") or "application/octet-stream",
                      download_name=entry.get("fileName") or entry.get("code") or sha256, as_attachment=True)
 
@@ -130,6 +129,6 @@ def _documents(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _require_access(key: str) -> None:
     try:
-        materials.require_case_access(db(), key, me().username, me().groups, me().department)
+        materials.require_case_access(db(), key, me())
     except Forbidden:
         abort(403)
