@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
 import statistics
 import sys
 import tempfile
@@ -31,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from aiosmtpd.controller import Controller  # noqa: E402
 
 from api.demo import seed  # noqa: E402
+from bench.harness import fresh_database, free_port  # noqa: E402
 from engine import cases, deploy, external, identity, messages, tasks  # noqa: E402
 from engine.context import Services  # noqa: E402
 from engine.db import make_engine, make_session_factory  # noqa: E402
@@ -51,21 +51,6 @@ APPLICATION = {"applicantType": "individual", "applicantName": "沈小明", "idN
 class Sink:
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler protocol
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def fresh_postgres(url: str) -> None:
-    admin = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    name = url.rsplit("/", 1)[1]
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
 
 
 class Run:
@@ -160,7 +145,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as directory:
             measure("SQLite", f"sqlite:///{directory}/bench.db", args.cases, port, shared_url)
         try:
-            fresh_postgres(args.postgres)
+            fresh_database(args.postgres)
         except sa.exc.OperationalError as exc:
             print(f"PostgreSQL: skipped ({exc.__class__.__name__})")
             return

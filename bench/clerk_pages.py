@@ -16,7 +16,6 @@ import os
 import platform
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.demo import seed  # noqa: E402
+from bench.harness import fresh_database, free_port  # noqa: E402
 from engine import cases, deploy, external, identity  # noqa: E402
 from engine.context import Services  # noqa: E402
 from engine.db import make_engine, make_session_factory  # noqa: E402
@@ -44,18 +44,9 @@ APPLICATION = {"applicantType": "enterprise", "applicantName": "上海青禾餐�
                "address": "上海市青浦区盈港东路1号", "request": "变更食品经营许可"}
 
 
-def fresh_postgres(url: str) -> None:
-    admin = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    name = url.rsplit("/", 1)[1]
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-
-
 def prepare(url: str, clerks: int, total: int) -> list[str]:
     """Seed the center, `clerks` approval clerks, 100 real review tasks and synthetic open tasks."""
-    fresh_postgres(url)
+    fresh_database(url)
     engine = make_engine(url)
     upgrade(engine)
     sessions = make_session_factory(engine, Services.create(Settings.from_env({}, database_url=url)))
@@ -97,12 +88,6 @@ def prepare(url: str, clerks: int, total: int) -> list[str]:
         conn.execute(sa.text("ANALYZE"))
     engine.dispose()
     return real
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def clerk_loop(base: str, username: str, task_ids: list[str], until: float, timings: dict[str, list[float]],

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import fresh_database  # noqa: E402
 from engine import deploy, runtime  # noqa: E402
 from engine.context import Services  # noqa: E402
 from engine.db import make_engine, make_session_factory  # noqa: E402
@@ -46,15 +47,6 @@ while True:  # until the bench terminates it, like `onewindow scheduler` with a 
     if run_round(factory, batch).claimed == 0:
         time.sleep(0.05)
 """
-
-
-def fresh_database(url: str) -> None:
-    admin = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    name = url.rsplit("/", 1)[1]
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
 
 
 def prepare(url: str, timers: int) -> sa.Engine:

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -225,26 +226,37 @@ def server(database_url: str, tmp_path: Path):
     _onewindow(env, "user", "create", "robot", "--password", "robot-pass-1", "--group", "worker",
                "--group", "designer", "--group", "window-clerk", "--group", "approval-clerk")
     token = _onewindow(env, "token", "create", "robot", "--name", "integration").splitlines()[-1]
+    with serving(["serve"], env, tmp_path / "server.log") as (base, _):
+        yield f"{base}/engine-rest", token
+
+
+@contextmanager
+def serving(command: list[str], env: dict, log_path: Path, timeout: float = 60.0):
+    """Run `onewindow <command> --port P` as its own process until the API answers; yields the base URL
+    and the process, and stops it afterwards. A process that dies or never answers fails with its log."""
     port = _free_port()
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "api.cli_main", "serve", "--port", str(port)], cwd=ROOT,
-                               env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}/engine-rest"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{base}/engine", timeout=1)
-            break
-        except requests.ConnectionError:
+    with log_path.open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "api.cli_main", *command, "--port", str(port)], cwd=ROOT,
+                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        while not _answers(f"{base}/engine-rest/engine"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"`onewindow {' '.join(command)}` did not start: {log_path.read_text()}")
             time.sleep(0.1)
-    else:
-        process.kill()
-        log.close()
-        pytest.fail(f"server did not start: {(tmp_path / 'server.log').read_text()}")
-    yield base, token
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+        try:
+            yield base, process
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 # --- the approval paths: a real SMTP server, the shared-data stand-in, worker settings ----------------

@@ -5,8 +5,6 @@ Screenshots of the main pages go to docs/screenshots/ (shown in README).
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +17,7 @@ from engine import cases, deploy, external, identity
 from engine.models import User
 from engine.settings import PROJECT_ROOT
 
-from .conftest import ROOT, _free_port
+from .conftest import ROOT, serving
 from .paths import ENTERPRISE, FOOD_CHANGE
 
 pytestmark = pytest.mark.slow
@@ -51,25 +49,10 @@ def site(database_url: str, sessions, clock, worker_settings, tmp_path: Path):
         for topic in ("shared-data", "materials-check"):
             for locked in external.fetch_and_lock(session, "w", [external.TopicRequest(topic, 1000)]):
                 external.complete(session, locked.row.id, "w", {})
-    port = _free_port()
     env = {**os.environ, "ONEWINDOW_DATABASE_URL": database_url, "ONEWINDOW_SECRET_KEY": "browser-test",
            "ONEWINDOW_DOCUMENTS_DIR": str(worker_settings.documents_dir)}
-    with (tmp_path / "server.log").open("w") as log:
-        server = subprocess.Popen([sys.executable, "-m", "api.cli_main", "serve", "--port", str(port)], cwd=ROOT,
-                                  env=env, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(f"{base}/sign-in", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        try:
-            yield base, key
-        finally:
-            server.terminate()
-            server.wait(10)
+    with serving(["serve"], env, tmp_path / "server.log") as (base, _):
+        yield base, key
 
 
 @pytest.fixture
@@ -84,8 +67,6 @@ def browser():
 
 def _complete_service_tasks(base: str) -> None:
     """Stand in for the workers over the REST API: complete whatever service task waits, with no result."""
-    import sqlalchemy as sa  # noqa: F401  (kept local: only this helper needs the REST detour)
-
     token = SITE_TOKEN["worker"]
     headers = {"Authorization": f"Bearer {token}"}
     locked = requests.post(f"{base}/engine-rest/external-task/fetchAndLock", headers=headers, json={

@@ -12,48 +12,33 @@ from email import policy
 import pytest
 import requests
 
-from .conftest import ROOT, _free_port
+from .conftest import ROOT, _free_port, serving
 from .paths import PERSON, SOLE_TRADER
 
 pytestmark = pytest.mark.slow
 
 
 def test_demo_serves_receives_a_case_and_the_in_process_workers_issue_the_receipt(tmp_path, seal_dir):
-    port = _free_port()
     env = {**os.environ, "ONEWINDOW_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
            "ONEWINDOW_SMTP_PORT": str(_free_port()), "ONEWINDOW_SHARED_DATA_URL": f"http://127.0.0.1:{_free_port()}",
            "ONEWINDOW_DOCUMENTS_DIR": str(tmp_path / "documents"), "ONEWINDOW_SEAL_DIR": str(seal_dir),
            "ONEWINDOW_WORKER_STORE_URL": f"sqlite:///{tmp_path / 'worker-store.db'}"}
-    with (tmp_path / "demo.log").open("w") as log:
-        demo = subprocess.Popen([sys.executable, "-m", "api.cli_main", "demo", "--port", str(port)], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
-        try:
-            base = f"http://127.0.0.1:{port}/engine-rest"
-            _until(lambda: _answers(f"{base}/engine"), "the demo server", demo, tmp_path)
-            application = {**PERSON, "materials": [{"code": "application-form"}, {"code": "premises"}]}
-            case = requests.post(f"{base}/case", json={"itemCode": SOLE_TRADER, "application": application},
-                                 auth=("window", "demo12345"), timeout=10)
-            assert case.status_code == 200, case.text
-            key = case.json()["businessKey"]
-            decision = _until(lambda: requests.get(f"{base}/task", params={"processInstanceBusinessKey": key},
-                                                   auth=("market_chief", "demo12345"), timeout=10).json(),
-                              "the instant item's decision task", demo, tmp_path)
-            assert decision[0]["taskDefinitionKey"] == "Task_chief_decision"
-            mail = _until(lambda: sorted((tmp_path / "mailbox").glob("*.eml")), "the receipt mail", demo, tmp_path)
-            receipt = email.message_from_bytes(mail[0].read_bytes(), policy=policy.default)
-            assert receipt["Subject"] == f"【青浦政务服务】受理凭证 {key}" and receipt["To"] == PERSON["email"]
-            assert sorted((tmp_path / "documents" / key).glob("*.pdf"))
-        finally:
-            demo.terminate()
-            demo.wait(20)
+    with serving(["demo"], env, tmp_path / "demo.log") as (site, demo):
+        base = f"{site}/engine-rest"
+        application = {**PERSON, "materials": [{"code": "application-form"}, {"code": "premises"}]}
+        case = requests.post(f"{base}/case", json={"itemCode": SOLE_TRADER, "application": application},
+                             auth=("window", "demo12345"), timeout=10)
+        assert case.status_code == 200, case.text
+        key = case.json()["businessKey"]
+        decision = _until(lambda: requests.get(f"{base}/task", params={"processInstanceBusinessKey": key},
+                                               auth=("market_chief", "demo12345"), timeout=10).json(),
+                          "the instant item's decision task", demo, tmp_path)
+        assert decision[0]["taskDefinitionKey"] == "Task_chief_decision"
+        mail = _until(lambda: sorted((tmp_path / "mailbox").glob("*.eml")), "the receipt mail", demo, tmp_path)
+        receipt = email.message_from_bytes(mail[0].read_bytes(), policy=policy.default)
+        assert receipt["Subject"] == f"【青浦政务服务】受理凭证 {key}" and receipt["To"] == PERSON["email"]
+        assert sorted((tmp_path / "documents" / key).glob("*.pdf"))
     assert "Traceback" not in (tmp_path / "demo.log").read_text(), (tmp_path / "demo.log").read_text()
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def _until(probe, what: str, process: subprocess.Popen, tmp_path, timeout: float = 60.0):
