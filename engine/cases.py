@@ -17,7 +17,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from . import authorizations, catalogue, runtime
+from . import authorizations, catalogue, ratings, runtime
 from .context import services
 from .db import is_postgres
 from .deploy import latest_definition
@@ -47,6 +47,7 @@ def start_case(session: so.Session, item_code: str, application: dict[str, Any],
     variables.update({
         "caseNumber": number, "application": application, "applicant": _applicant(application),
         "submittedMaterials": materials, "channel": channel, "receivedBy": actor,
+        "ratingToken": ratings.token_for(services(session).settings.secret_key, number),
         "receivedAt": services(session).clock.now().astimezone(services(session).tz).isoformat(timespec="seconds"),
     })
     instance = runtime.start_instance(session, item.process_key, business_key=number, variables=variables,
@@ -94,8 +95,8 @@ def _case_variables(session: so.Session, item: CatalogueItem) -> dict[str, Any]:
     variables = catalogue.case_variables(item)
     variables.update({
         "delegatedToChief": _delegated(session, item),
-        "bundleRefused": False, "supplementReceivedAt": None, "ratingWaitDays": settings.rating_wait_days, "ratingDefault": settings.rating_default,
-        "badRatingFixDays": settings.bad_rating_fix_days,
+        "bundleRefused": False, "supplementReceivedAt": None, "ratingWaitDays": settings.rating_wait_days,
+        "ratingDefault": settings.rating_default, "badRatingFixDays": settings.bad_rating_fix_days,
     })
     if item.item_type == BUNDLE:
         variables["bundleItems"] = _bundle_members(session, item)

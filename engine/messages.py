@@ -55,6 +55,14 @@ def new_subscriptions(loaded: "Loaded", task: Any, now: datetime) -> list[Messag
             for d in message_definitions(task)]
 
 
+def waits_for(session: so.Session, business_key: str, message_name: str) -> bool:
+    """Does the running case with this business key wait for the message (a supplement, a rating)?"""
+    return session.scalar(sa.select(MessageSubscription.id).join(
+        ProcessInstance, ProcessInstance.id == MessageSubscription.instance_id).where(
+        ProcessInstance.business_key == business_key, ProcessInstance.status == "running",
+        MessageSubscription.message_name == message_name).limit(1)) is not None
+
+
 def correlate(session: so.Session, message_name: str, *, business_key: str | None = None,
               instance_id: str | None = None, correlation_keys: dict[str, Any] | None = None,
               variables: dict[str, Any] | None = None, all_matches: bool = False,

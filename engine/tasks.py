@@ -178,8 +178,10 @@ def complete(session: so.Session, task_id: str, variables: dict[str, Any], *, us
     task.data.update(deepcopy(variables))  # SpiffWorkflow merges data into lists and dicts in place
     markers.acting(loaded.workflow, user)
     task.run()
+    # the values too: each step of the approval chain is on record with its signer, opinion and time (rule 8)
     advance(session, loaded, user, "complete-task", {
-        "taskId": task_id, "activityId": row.activity_id, "variables": sorted(variables)})
+        "taskId": task_id, "activityId": row.activity_id, "taskName": row.name, "variables": sorted(variables),
+        "values": deepcopy(variables)})
     return loaded
 
 

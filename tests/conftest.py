@@ -89,9 +89,12 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Test settings; ``@pytest.mark.settings(name=value)`` changes some for one test."""
+    marker = request.node.get_closest_marker("settings")
     return Settings.from_env({}, database_url=database_url, secret_key="test-secret",
-                             long_poll_interval_ms=20, uploads_dir=tmp_path / "uploads")
+                             long_poll_interval_ms=20, uploads_dir=tmp_path / "uploads",
+                             **(marker.kwargs if marker else {}))
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ PERSON = {"applicantType": "individual", "applicantName": "沈小明", "idNumber
           "request": "在朱家角镇开一家小吃店"}
 FOOD_LICENCE, FOOD_CHANGE, PHARMACY = "310118-SCJ-002", "310118-SCJ-003", "310118-SCJ-004"
 SOLE_TRADER, PERFORMANCE, RESTAURANT_BUNDLE = "310118-SCJ-001", "310118-WHLY-002", "310118-YJS-001"
+GRANT = {"decision": "grant", "opinion": "符合条件，准予许可", "sealConfirmed": True}
 ALL_FOOD_MATERIALS = [{"code": c} for c in ("application-form", "layout", "safety-rules")]
 
 
@@ -119,3 +120,17 @@ def make_center(sessions, clock, worker_settings) -> Center:
     context = WorkerContext.create(worker_settings)
     context.now = clock.now
     return Center(sessions, clock, context, build_handlers(context))
+
+
+def delivered(center, delivery: dict | None = None) -> str:
+    """A granted performance licence handed over (at the window unless ``delivery`` says otherwise);
+    the rating invitation has gone out."""
+    key = center.receive(PERFORMANCE, ENTERPRISE, [{"code": "application-form"}, {"code": "programme"}])
+    center.work()
+    center.complete(key, "Task_acceptance_review", "culture_clerk", {"acceptance": "accept", "opinion": "受理"})
+    center.work()
+    center.complete(key, "Task_chief_decision", "culture_chief", GRANT)
+    center.work()
+    center.complete(key, "Task_delivery", "window", delivery or {"deliveryMethod": "window", "recipientName": "陆青禾"})
+    assert center.work() == ["rating-request"]
+    return key

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from pypdf import PdfReader
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -18,12 +19,11 @@ from engine.errors import BadUserRequest, Forbidden
 from engine.forms import FormInvalid
 from engine.models import AuditEntry, CaseClock, ClockSuspension
 
-from .paths import (ALL_FOOD_MATERIALS, ENTERPRISE, FOOD_CHANGE, FOOD_LICENCE, PERFORMANCE, PERSON, PHARMACY,
-                    RESTAURANT_BUNDLE, SOLE_TRADER)
+from .paths import (ALL_FOOD_MATERIALS, ENTERPRISE, FOOD_CHANGE, FOOD_LICENCE, GRANT, PERFORMANCE, PERSON, PHARMACY,
+                    RESTAURANT_BUNDLE, SOLE_TRADER, delivered)
 
 APPLICANT_MAIL = "luqinghe@example.com"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-GRANT = {"decision": "grant", "opinion": "符合条件，准予许可", "sealConfirmed": True}
 
 
 def verify_signed(path: str, seal_dir: Path) -> None:
@@ -34,6 +34,11 @@ def verify_signed(path: str, seal_dir: Path) -> None:
         assert len(signatures) == 1
         status = validate_pdf_signature(signatures[0], trust)
     assert status.intact and status.valid and status.trusted, status.pretty_print_details()
+
+
+def pdf_text(path: str) -> str:
+    """What the signed document says, as a reader of the PDF sees it (lines joined)."""
+    return "".join(page.extract_text() for page in PdfReader(path).pages).replace("\n", "")
 
 
 def signer_of(path: str) -> str:
@@ -65,7 +70,7 @@ def test_happy_path_on_the_spot_decision_with_signed_certificate_delivery_and_ra
     assert found["materialsComplete"] is True
     assert center.waiting(key) == ["Task_acceptance_review"]
     accept_and_decide_on_the_spot(center, key)
-    assert center.work() == ["certificate"]
+    assert center.work() == ["certificate", "result-notice"]
     found = center.variables(key)
     assert found["decidedAt"] and found["certificates"][0]["number"] == f"{key}-01"
     verify_signed(found["certificates"][0]["file"], seal_dir)
@@ -81,6 +86,21 @@ def test_happy_path_on_the_spot_decision_with_signed_certificate_delivery_and_ra
     assert "已于2026年01月05日受理" in box.to(APPLICANT_MAIL)[0].get_content()  # dated by the engine's clock
     assert [s.split(" ")[0] for s in subjects] == ["【青浦政务服务】受理凭证", "【青浦政务服务】准予许可，证照已制作",
                                                    "【青浦政务服务】请对本次服务进行评价"]
+
+
+def test_a_licence_not_handed_over_within_ten_working_days_is_reported_to_supervision(center, smtp):
+    """Art. 44: issue within 10 working days of the grant; the timer tells supervision, it issues nothing."""
+    box, _ = smtp
+    key = center.receive(FOOD_CHANGE, ENTERPRISE, [{"code": "application-form"}])
+    center.work()
+    accept_and_decide_on_the_spot(center, key)  # Monday 2026-01-05
+    assert center.work() == ["certificate", "result-notice"]
+    center.pass_days(14)  # Monday 01-19, 09:00: the tenth working day has not ended
+    assert center.work() == []
+    center.pass_days(1)
+    assert center.work() == ["notify"]
+    assert "出件超过10个工作日" in box.to("supervision@qingpu.gov.cn")[-1]["Subject"]
+    assert center.waiting(key) == ["Task_delivery"]  # still the window's to hand over
 
 
 def test_supplement_loop_twice_then_accepted_from_the_last_correction(center, smtp):
@@ -135,7 +155,9 @@ def test_refusal_to_accept_gives_reasons_and_remedies_and_ends_the_case(center, 
     assert center.status(key) == "completed" and "End_not_accepted" in center.completed(key)
     body = box.to(APPLICANT_MAIL)[-1].get_content()
     assert "申请事项依法不需要取得行政许可" in body and "行政复议" in body and "行政诉讼" in body
-    verify_signed(center.variables(key)["noticeDocument"]["file"], seal_dir)
+    notice = center.variables(key)["noticeDocument"]["file"]
+    verify_signed(notice, seal_dir)
+    assert all(s in pdf_text(notice) for s in ("不予受理通知书", "申请事项依法不需要取得行政许可", "行政复议", "行政诉讼"))
     assert clock_of(center, key).closed_at is not None
 
 
@@ -155,13 +177,23 @@ def test_three_level_refusal_with_reasons_and_a_signed_decision_letter(center, s
     center.complete(key, "Task_chief_decision", "planning_chief", {
         "decision": "refuse", "opinion": "不予许可", "sealConfirmed": True,
         "decisionReasons": "建筑间距不符合《上海市城市规划管理技术规定》第二十六条"})
-    assert center.work() == ["decision-letter"]
+    assert center.work() == ["decision-letter", "result-notice"]
     letter = center.variables(key)["decisionLetter"]
     verify_signed(letter["file"], seal_dir)
+    assert all(s in pdf_text(letter["file"]) for s in ("不予行政许可决定书", "第二十六条", "六十日内依法申请行政复议",
+                                                      "六个月内依法向人民法院提起行政诉讼"))
     mail = box.to(APPLICANT_MAIL)[-1].get_content()
-    assert "第二十六条" in mail and "六十日内依法申请行政复议" in mail
+    assert "第二十六条" in mail and "六十日内依法申请行政复议" in mail and "行政诉讼" in mail
     levels = [t for t in center.completed(key) if t.startswith(("Task_handling", "Task_section", "Task_chief"))]
     assert sorted(levels) == ["Task_chief_decision", "Task_handling_review", "Task_section_review"]
+    with center.sessions.begin() as session:  # rule 8: every step on record with signer, opinion and time
+        steps = [(e.actor, e.details["activityId"], e.details["values"]["opinion"], e.at) for e in session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.instance_id == center.instance_id(key),
+                                        AuditEntry.action == "complete-task").order_by(AuditEntry.id))]
+    assert [s[:3] for s in steps[1:]] == [
+        ("planning_clerk", "Task_handling_review", "建筑间距不符合规划条件"),
+        ("planning_head", "Task_section_review", "同意承办意见"), ("planning_chief", "Task_chief_decision", "不予许可")]
+    assert all(s[3] is not None for s in steps)
 
 
 def test_only_a_valid_authorization_completes_the_decision(center):
@@ -231,8 +263,9 @@ def test_site_survey_warns_escalates_and_pauses_the_clock_where_the_item_says_so
     assert center.waiting(key) == ["Task_handling_review"]
 
 
-def test_bundle_with_three_departments_one_refusing_gets_one_combined_answer(center, smtp, seal_dir):
-    box, _ = smtp
+def bundle_with_ecology_refusing(center, box) -> str:
+    """A 一件事 of three departments taken to the point where two granted, ecology refused and every
+    department was told; the window's combined answer waits."""
     key = center.receive(RESTAURANT_BUNDLE, ENTERPRISE, [{"code": c} for c in ("application-form", "layout", "drainage-plan")])
     assert center.work() == ["shared-data", "materials-check"]
     center.complete(key, "Task_bundle_review", "window", {"acceptance": "accept", "opinion": "一套材料齐全，一窗受理"})
@@ -266,17 +299,54 @@ def test_bundle_with_three_departments_one_refusing_gets_one_combined_answer(cen
         assert "未按规定安装油烟净化设施" in box.to(f"{department}@qingpu.gov.cn")[-1].get_content()
     found = center.variables(key)
     assert [r["decision"] for r in found["memberResults"]] == ["grant", "grant", "refuse"]
+    assert center.waiting(key) == ["Task_combined_answer"]
+    return key
+
+
+def test_bundle_with_three_departments_one_refusing_gets_one_combined_answer(center, smtp, seal_dir):
+    box, _ = smtp
+    key = bundle_with_ecology_refusing(center, box)
     center.complete(key, "Task_combined_answer", "window", {"issueGranted": True, "answerText": "排污许可不予许可，其余两项准予许可"})
-    assert center.work() == ["certificate", "decision-letter"]  # the granted two, and the refusal in writing
+    assert center.work() == ["certificate", "decision-letter", "result-notice"]
     found = center.variables(key)
     assert [c["itemCode"] for c in found["certificates"]] == ["310118-SCJ-002", "310118-JSGL-002"]
-    for made in [*found["certificates"], found["decisionLetter"]]:
+    for made in [*found["certificates"], found["decisionLetter"], found["resultNotice"]]:
         verify_signed(made["file"], seal_dir)
-    # each department seals its own licence
+    # each department seals its own licence and its own refusal; the window signs the one answer
     assert [signer_of(c["file"]) for c in found["certificates"]] == ["上海市青浦区市场监督管理局 审批专用章",
                                                                      "上海市青浦区建设管理委员会 审批专用章"]
+    assert [signer_of(d["file"]) for d in found["decisionLetters"]] == ["上海市青浦区生态环境局 审批专用章"]
+    assert signer_of(found["resultNotice"]["file"]) == "上海市青浦区政务服务中心 审批专用章"
+    answer = pdf_text(found["resultNotice"]["file"])
+    for expected in (f"食品经营许可（新办）（区市场监督管理局）：准予许可，证照编号 {key}-01", f"证照编号 {key}-02",
+                     "（区生态环境局）：不予许可，理由：未按规定安装油烟净化设施", "排污许可不予许可，其余两项准予许可",
+                     "行政复议", "行政诉讼"):
+        assert expected in answer, (expected, answer)
+    # the applicant hears once: the receipt, then one combined answer (no separate licence or refusal mails)
+    subjects = [m["Subject"].split(" ")[0] for m in box.to(APPLICANT_MAIL)]
+    assert subjects == ["【青浦政务服务】受理凭证", "【青浦政务服务】一件事办理结果"]
     letter = box.to(APPLICANT_MAIL)[-1].get_content()
-    assert "排污许可证核发（简化管理）：未按规定安装油烟净化设施" in letter and "行政诉讼" in letter
+    assert "排污许可证核发（简化管理）（区生态环境局）：不予许可，理由：未按规定安装油烟净化设施" in letter
+    assert "行政诉讼" in letter
+    assert center.waiting(key) == ["Task_delivery"]
+
+
+def test_bundle_whose_applicant_declines_the_granted_part_gets_refusals_only_and_one_answer(center, smtp, seal_dir):
+    """The window and the applicant agree not to issue the two licences (a restaurant cannot open without
+    its discharge permit): no certificate is made, the refusal is written, the one answer says so."""
+    box, _ = smtp
+    key = bundle_with_ecology_refusing(center, box)
+    center.complete(key, "Task_combined_answer", "window", {
+        "issueGranted": False, "answerText": "申请人决定整改后重新申请，其余两项暂不出件"})
+    assert center.work() == ["decision-letter", "result-notice"]
+    found = center.variables(key)
+    assert "certificates" not in found and found["decision"] == "refuse"
+    answer = pdf_text(found["resultNotice"]["file"])
+    assert "食品经营许可（新办）（区市场监督管理局）：准予许可，暂不出件" in answer
+    assert "申请人决定整改后重新申请" in answer and "行政复议" in answer
+    assert [signer_of(d["file"]) for d in found["decisionLetters"]] == ["上海市青浦区生态环境局 审批专用章"]
+    assert [m["Subject"].split(" ")[0] for m in box.to(APPLICANT_MAIL)] == ["【青浦政务服务】受理凭证",
+                                                                           "【青浦政务服务】一件事办理结果"]
     assert center.waiting(key) == ["Task_delivery"]
 
 
@@ -285,7 +355,7 @@ def test_instant_item_runs_start_to_finish_in_one_visit(center, smtp):
     key = center.receive(SOLE_TRADER, PERSON, [{"code": "application-form"}, {"code": "premises"}])
     assert center.work() == ["shared-data", "materials-check", "acceptance-receipt"]  # 收件即受理: no review
     center.complete(key, "Task_chief_decision", "market_chief", GRANT)
-    assert center.work() == ["certificate"]
+    assert center.work() == ["certificate", "result-notice"]
     center.complete(key, "Task_delivery", "window", {"deliveryMethod": "window", "recipientName": "沈小明"})
     center.work()
     center.message("rating-received", key, {"rating": "满意"})
@@ -295,22 +365,12 @@ def test_instant_item_runs_start_to_finish_in_one_visit(center, smtp):
 
 
 def test_bad_rating_opens_return_visit_and_rectification_and_silence_records_the_default(center):
-    keys = []
-    for _ in range(2):
-        key = center.receive(PERFORMANCE, ENTERPRISE, [{"code": "application-form"}, {"code": "programme"}])
-        center.work()
-        center.complete(key, "Task_acceptance_review", "culture_clerk", {"acceptance": "accept", "opinion": "受理"})
-        center.work()
-        center.complete(key, "Task_chief_decision", "culture_chief", GRANT)
-        center.work()
-        center.complete(key, "Task_delivery", "window", {"deliveryMethod": "mail", "recipientName": "陆青禾",
-                                                         "address": "上海市青浦区盈港东路1号", "trackingNumber": "SF1234567890"})
-        center.work()
-        keys.append(key)
-    bad, silent = keys
+    by_mail = {"deliveryMethod": "mail", "recipientName": "陆青禾", "address": "上海市青浦区盈港东路1号",
+               "trackingNumber": "SF1234567890"}
+    bad, silent = delivered(center, by_mail), delivered(center, by_mail)
     with pytest.raises(FormInvalid, match="评价"):
         center.message("rating-received", bad, {"rating": "差"})
-    with pytest.raises(Forbidden, match="only from portal"):  # the window does not rate its own service
+    with pytest.raises(Forbidden, match="only from applicant, portal"):  # the window does not rate its own service
         center.message("rating-received", bad, {"rating": "非常满意"}, user="window")
     with center.sessions.begin() as session, pytest.raises(BadUserRequest, match="not to all waiting cases"):
         from engine import messages
@@ -328,6 +388,27 @@ def test_bad_rating_opens_return_visit_and_rectification_and_silence_records_the
     assert center.status(silent) == "completed"
     found = center.variables(silent)
     assert found["rating"] == "满意" and found["ratingSource"] == "default"
+
+
+@pytest.mark.settings(rating_wait_days=3, rating_default="基本满意", bad_rating_fix_days=10)
+def test_the_rating_period_the_default_and_the_fix_deadline_follow_the_settings(center, smtp):
+    box, _ = smtp
+    silent, bad = delivered(center), delivered(center)  # Monday 2026-01-05, 09:00
+    assert "3个工作日内未评价的，记为“基本满意”" in box.to(APPLICANT_MAIL)[-1].get_content()
+    center.message("rating-received", bad, {"rating": "非常不满意", "realName": True})
+    visit = center.tasks(bad)[0]  # a real-name bad rating: a return visit by the next working day
+    assert visit.activity_id == "Task_return_visit"
+    assert visit.due_at.astimezone(SHANGHAI) == datetime(2026, 1, 6, 17, 0, tzinfo=SHANGHAI)
+    center.complete(bad, "Task_return_visit", "supervisor", {"visitMethod": "phone", "visitResult": "等候时间过长",
+                                                             "complaintValid": True})
+    rectify = center.tasks(bad)[0]  # ten working days to rectify, counted from the visit
+    assert rectify.due_at.astimezone(SHANGHAI) == datetime(2026, 1, 19, 17, 0, tzinfo=SHANGHAI)
+    center.pass_days(3 + 7 / 24)  # Thursday 16:00: the third working day has not ended
+    assert center.status(silent) == "running" and "rating" not in center.variables(silent)
+    center.pass_days(2 / 24)  # Thursday 18:00
+    found = center.variables(silent)
+    assert center.status(silent) == "completed"
+    assert found["rating"] == "基本满意" and found["ratingSource"] == "default"
 
 
 def test_a_complaint_found_not_valid_closes_without_rectification_and_delivery_needs_the_issue_letter(center):
@@ -383,18 +464,25 @@ def test_a_case_keeps_the_item_version_it_was_accepted_under(center):
     assert (clock_of(center, before).promised_limit_days, clock_of(center, after).promised_limit_days) == (5, 3)
 
 
-def test_joint_item_is_pre_reviewed_by_the_representative_and_decided_by_the_department(center):
-    key = center.receive("310118-JSGL-003", ENTERPRISE, [{"code": c} for c in ("application-form", "disposal-plan", "transport")])
+@pytest.mark.parametrize(("item", "department", "materials", "joint"), [
+    ("310118-JSGL-003", "housing", ("application-form", "disposal-plan", "transport"), True),  # 联办件
+    ("310118-STHJ-001", "ecology", ("application-form", "eia-report"), False),  # 报批件
+], ids=["joint", "escalated"])
+def test_joint_and_escalated_items_are_pre_reviewed_by_the_representative_and_decided_by_the_department(
+        center, item, department, materials, joint):
+    key = center.receive(item, ENTERPRISE, [{"code": c} for c in materials])
     center.work()
-    center.complete(key, "Task_acceptance_review", "housing_clerk", {"acceptance": "accept", "opinion": "受理"})
+    center.complete(key, "Task_acceptance_review", f"{department}_clerk", {"acceptance": "accept", "opinion": "受理"})
     center.work()
     assert center.waiting(key) == ["Task_chief_prereview"]
-    assert clock_of(center, key).joint_handling is True
-    center.complete(key, "Task_chief_prereview", "housing_chief", {"opinion": "材料齐全，建议准予", "recommendation": "grant"})
-    center.complete(key, "Task_section_review", "housing_head", {"opinion": "同意预审意见", "agree": True})
-    center.complete(key, "Task_department_decision", "housing_leader",
-                    {"decision": "grant", "opinion": "准予核准", "sealConfirmed": True})
-    assert center.work() == ["certificate"]
+    assert clock_of(center, key).joint_handling is joint  # 45 working days for joint handling (art. 42)
+    center.complete(key, "Task_chief_prereview", f"{department}_chief", {"opinion": "材料齐全，建议准予", "recommendation": "grant"})
+    with pytest.raises(Forbidden):  # the representative pre-reviews; the department decides
+        center.complete(key, "Task_section_review", f"{department}_chief", {"opinion": "同意", "agree": True})
+    center.complete(key, "Task_section_review", f"{department}_head", {"opinion": "同意预审意见", "agree": True})
+    center.complete(key, "Task_department_decision", f"{department}_leader",
+                    {"decision": "grant", "opinion": "准予", "sealConfirmed": True})
+    assert center.work() == ["certificate", "result-notice"]
     assert "Task_chief_decision" not in center.completed(key)
 
 
@@ -440,4 +528,4 @@ def test_items_outside_the_delegated_list_are_decided_by_the_department_leader_n
     with pytest.raises(Forbidden, match="planning:department-leader"):
         center.complete(key, "Task_department_decision", "planning_chief", decision)  # not the department's leader
     center.complete(key, "Task_department_decision", "planning_leader", decision)
-    assert center.work() == ["certificate"]
+    assert center.work() == ["certificate", "result-notice"]

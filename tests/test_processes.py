@@ -47,10 +47,28 @@ def test_every_element_has_a_chinese_name_a_shape_and_a_lane(path: Path):
         lx, ly, lw, lh = _bounds(tree, lanes[node_id].get("id"))
         if etree.QName(node).localname != "boundaryEvent":
             assert lx <= x and x + w <= lx + lw and ly <= y and y + h <= ly + lh, f"{node_id} lies outside its lane"
+    outgoing: dict[str, int] = {}
+    for flow in tree.iterfind(".//bpmn:sequenceFlow", NS):
+        outgoing[flow.get("sourceRef")] = outgoing.get(flow.get("sourceRef"), 0) + 1
     for flow in tree.iterfind(".//bpmn:sequenceFlow", NS):
         edge = tree.find(f".//bpmndi:BPMNEdge[@bpmnElement='{flow.get('id')}']", NS)
         assert edge is not None and len(edge) >= 2, f"{flow.get('id')} has no edge"
+        if outgoing[flow.get("sourceRef")] > 1:  # a branch says in Chinese when it is taken
+            assert CHINESE.search(flow.get("name") or ""), f"{flow.get('id')} leaves a fork without a Chinese name"
     assert CHINESE.search(tree.find(".//bpmn:participant", NS).get("name"))
+
+
+@pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.stem)
+def test_no_two_shapes_overlap(path: Path):
+    tree = etree.parse(str(path))
+    boxes = {node.get("id"): _bounds(tree, node.get("id")) for node in _nodes(tree)
+             if etree.QName(node).localname != "boundaryEvent"}  # boundary events sit on their host's border
+    ids = sorted(boxes)
+    for i, a in enumerate(ids):
+        ax, ay, aw, ah = boxes[a]
+        for b in ids[i + 1:]:
+            bx, by, bw, bh = boxes[b]
+            assert ax + aw <= bx or bx + bw <= ax or ay + ah <= by or by + bh <= ay, f"{a} overlaps {b}"
 
 
 @pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.stem)

@@ -94,3 +94,28 @@ def test_a_refused_completion_is_reported_as_a_failure_so_it_ends_in_an_incident
     assert worker.work(task) == "failed"
     (task_id, message, retries, timeout), = client.failures
     assert task_id == "t1" and "did not list X" in message and retries == 2 and timeout == 1000
+
+
+def test_a_worker_with_several_threads_works_on_fetched_tasks_at_once(server):
+    """`onewindow worker --threads N`: one fetch hands out several tasks, done side by side."""
+    import threading
+
+    base, token = server
+    headers = {"Authorization": f"Bearer {token}"}
+    started = [_deploy_and_start(base, headers, "five_step", {"amount": n}) for n in range(8)]
+    threads, running, most = set(), [0], [0]
+    lock = threading.Lock()
+
+    def slow_score(task):
+        with lock:
+            threads.add(threading.current_thread().name)
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.3)
+        with lock:
+            running[0] -= 1
+        return {"score": task.get("amount")}
+    worker = Worker(EngineClient(base, token), {"score": slow_score}, "w-threads", threads=4)
+    assert worker.run_once() == 8
+    assert len(threads) == 4 and most[0] == 4
+    assert all(_tasks(base, headers, i) == ["review"] for i in started)

@@ -72,8 +72,11 @@ def _wait_for(predicate, what: str, timeout: float = 30.0):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.mark.parametrize("doomed_topic", ["certificate", "result-notice"])
 def test_worker_killed_before_completing_is_redelivered_without_a_second_certificate_or_mail(
-        server, sessions, smtp, worker_settings, tmp_path):
+        server, sessions, smtp, worker_settings, tmp_path, doomed_topic):
+    """The certificate task makes files, the result notice sends the applicant's mail: a worker killed
+    after either effect but before the engine heard of it leaves exactly one of each behind."""
     base, robot = server
     box, port = smtp
     with sessions.begin() as session:
@@ -101,30 +104,34 @@ def test_worker_killed_before_completing_is_redelivered_without_a_second_certifi
     case = call("POST", "/case", "window", json={"itemCode": FOOD_CHANGE, "application": ENTERPRISE,
                                                  "materials": [{"code": "application-form"}]})
     key = case["businessKey"]
-    first = _worker(env, log)
+    first = _worker(env, log, *(t for t in ("shared-data", "materials-check", "acceptance-receipt", "certificate")
+                                 if t != doomed_topic))  # everything up to the doomed task
     try:
         review = _wait_for(lambda: task(key, "Task_acceptance_review", "market_clerk"), "the acceptance review")
         call("POST", f"/task/{review['id']}/complete", "market_clerk",
              json={"variables": {"acceptance": {"value": "accept"}, "opinion": {"value": "齐全"}}})
         decision = _wait_for(lambda: task(key, "Task_chief_decision", "market_chief"), "the receipt and the decision task")
+        call("POST", f"/task/{decision['id']}/complete", "market_chief", json={"variables": {
+            "decision": {"value": "grant"}, "opinion": {"value": "准予"}, "sealConfirmed": {"value": True}}})
+        if doomed_topic == "result-notice":  # the certificate task completed: the result notice waits
+            _wait_for(lambda: "certificates" in call("GET", f"/process-instance/{case['id']}/variables", "window"),
+                      "the completed certificate task")
     finally:
         first.terminate()
         first.wait(10)
     proxy = HangingProxy(base)
-    doomed = _worker({**env, "ONEWINDOW_ENGINE_URL": proxy.url}, log, "certificate")
-    call("POST", f"/task/{decision['id']}/complete", "market_chief", json={"variables": {
-        "decision": {"value": "grant"}, "opinion": {"value": "准予"}, "sealConfirmed": {"value": True}}})
+    doomed = _worker({**env, "ONEWINDOW_ENGINE_URL": proxy.url}, log, doomed_topic)
     try:
         assert proxy.completion_seen.wait(30), log_path.read_text()
-        doomed.send_signal(signal.SIGKILL)  # the certificate is made and mailed; the engine never heard
+        doomed.send_signal(signal.SIGKILL)  # the effect is done; the engine never heard
     finally:
         doomed.wait(10)
     made = sorted(worker_settings.documents_dir.rglob("证照-*.pdf"))
     assert len(made) == 1
     signed_first = made[0].read_bytes()
-    rescuer = _worker(env, log, "certificate")
+    rescuer = _worker(env, log, "certificate", "result-notice")
     try:
-        _wait_for(lambda: task(key, "Task_delivery", "window"), "the redelivered certificate task", timeout=40)
+        _wait_for(lambda: task(key, "Task_delivery", "window"), "the redelivered task", timeout=40)
     finally:
         rescuer.terminate()
         rescuer.wait(10)
@@ -134,7 +141,7 @@ def test_worker_killed_before_completing_is_redelivered_without_a_second_certifi
     assert made[0].read_bytes() == signed_first  # not re-signed: the same file the first worker made
     ledger = Ledger(worker_settings.worker_store_url)
     try:
-        entries = ledger.entries("certificate")
+        entries = ledger.entries(doomed_topic)
     finally:
         ledger.dispose()
     assert [(e["state"], e["attempts"]) for e in entries] == [("done", 1)]  # the effect ran once

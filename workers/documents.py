@@ -52,8 +52,8 @@ def render(document: Document, business_key: str, issued_at: datetime) -> bytes:
     pdf.setFont(FONT, 11)
     pdf.drawRightString(width - 60, height - 120, f"办件编号：{business_key}")
     y = height - 160
-    for line in document.lines:
-        for part in _wrap(line, 40):
+    for line in (row for text in document.lines for row in text.split("\n")):
+        for part in _wrap(line, width - 120, 11):
             pdf.drawString(60, y, part)
             y -= 20
         y -= 4
@@ -65,8 +65,15 @@ def render(document: Document, business_key: str, issued_at: datetime) -> bytes:
     return buffer.getvalue()
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    return [text[i:i + width] for i in range(0, len(text), width)] or [""]
+def _wrap(text: str, room: float, size: float) -> list[str]:
+    """Break a line where the next character would pass the margin (Latin letters are narrower than 汉字)."""
+    lines, current = [], ""
+    for char in text:
+        if current and pdfmetrics.stringWidth(current + char, FONT, size) > room:
+            lines.append(current)
+            current = ""
+        current += char
+    return [*lines, current]
 
 
 def _draw_seal(pdf: canvas.Canvas, x: float, y: float, holder: str) -> None:

@@ -5,7 +5,9 @@ complete it with. Side effects (files, mail) go through the ledger keyed by
 topic and task id, so a redelivered task repeats nothing (see ``workers.ledger``).
 
 Topics: shared-data, materials-check, acceptance-receipt, certificate,
-decision-letter, notify, notify-departments, rating-request.
+decision-letter, result-notice, notify, notify-departments, rating-request.
+Certificates and decision letters are documents only: the applicant hears the
+result once, from ``result-notice`` (one combined answer for a 一件事).
 """
 from __future__ import annotations
 
@@ -76,6 +78,7 @@ def build_handlers(context: WorkerContext) -> dict[str, Handler]:
         "acceptance-receipt": bind(acceptance_receipt),
         "certificate": bind(certificate),
         "decision-letter": bind(decision_letter),
+        "result-notice": bind(result_notice),
         "notify": bind(notify),
         "notify-departments": bind(notify_departments),
         "rating-request": bind(rating_request),
@@ -180,17 +183,60 @@ def certificate(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
                            certificateNumber="、".join(m["number"] for m in made),
                            itemName="、".join(str(g["itemName"]) for g in granted))
         letter = _signed(context, task, "granted", values, "准予行政许可决定书", task.get("department"))
-        return {"certificates": made, "grantLetter": letter,
-                "certificateMail": _mail_applicant(context, task, "certificate", values)}
+        return {"certificates": made, "grantLetter": letter}
     return context.once(task, effect)
 
 
 def decision_letter(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
+    """The written refusal (不予行政许可决定书) with reasons and remedies, in the name of the department that
+    refused: for a 一件事, one letter per refusing department, each under its own seal."""
     def effect() -> dict[str, Any]:
-        values = fields_of(task)
-        document = _signed(context, task, "refused", values, "不予许可决定书", task.get("department"))
-        return {"decisionLetter": document, "decisionMail": _mail_applicant(context, task, "refused", values)}
+        refused = [r for r in task.get("memberResults") or [] if r.get("decision") == "refuse"]
+        if not refused:
+            return {"decisionLetter": _signed(context, task, "refused", fields_of(task), "不予许可决定书",
+                                              task.get("department"))}
+        letters = []
+        for department in sorted({r["department"] for r in refused}):
+            own = [r for r in refused if r["department"] == department]
+            values = fields_of(task, itemName="、".join(r["itemName"] for r in own),
+                               decisionReasons="；".join(f"{r['itemName']}：{r['reasons']}" for r in own))
+            letters.append({**_signed(context, task, "refused", values, f"不予许可决定书-{department}", department),
+                            "department": department})
+        return {"decisionLetter": letters[0], "decisionLetters": letters}
     return context.once(task, effect)
+
+
+def result_notice(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
+    """The applicant's one answer: granted (with the certificate numbers) or refused (with reasons and
+    remedies); a 一件事 gets one signed 办理结果告知书 from the window listing every department's result."""
+    def effect() -> dict[str, Any]:
+        results = task.get("memberResults") or []
+        if results:
+            values = fields_of(task, resultList=_result_list(results, task.get("certificates") or []),
+                               answerText=task.get("answerText") or "",
+                               remedy=REMEDY if any(r.get("decision") == "refuse" for r in results) else "")
+            document = _signed(context, task, "bundle-answer", values, "一件事办理结果告知书", None)
+            return {"resultNotice": document,
+                    "resultMail": _mail_applicant(context, task, "bundle-answer", {**values, "file": document["file"]})}
+        made = task.get("certificates") or []
+        values = fields_of(task, certificateName="、".join(str(c.get("title", "")) for c in made),
+                           certificateNumber="、".join(str(c.get("number", "")) for c in made))
+        kind = "certificate" if task.get("decision") == "grant" else "refused"
+        return {"resultMail": _mail_applicant(context, task, kind, values)}
+    return context.once(task, effect)
+
+
+def _result_list(results: list[Mapping[str, Any]], certificates: list[Mapping[str, Any]]) -> str:
+    numbers = {c.get("itemCode"): c.get("number") for c in certificates}
+    lines = []
+    for index, r in enumerate(results, 1):
+        department = DEPARTMENT_NAMES.get(r.get("department"), r.get("department", ""))
+        if r.get("decision") == "grant":
+            outcome = f"准予许可，证照编号 {numbers[r['itemCode']]}" if r.get("itemCode") in numbers else "准予许可，暂不出件"
+        else:
+            outcome = f"不予许可，理由：{r.get('reasons', '')}"
+        lines.append(f"{index}. {r.get('itemName', '')}（{department}）：{outcome}")
+    return "\n".join(lines)
 
 
 #: the notify topic serves several elements; the element says which notice it is
@@ -241,6 +287,7 @@ def notify_departments(context: WorkerContext, task: ExternalTask) -> dict[str, 
 
 def rating_request(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
     def effect() -> dict[str, Any]:
-        values = fields_of(task, ratingLink=f"{context.settings.rating_url}{task.business_key}")
+        link = f"{context.settings.rating_url}{task.business_key}?t={task.get('ratingToken') or ''}"
+        values = fields_of(task, ratingLink=link)
         return {"ratingRequest": _mail_applicant(context, task, "rating", values)}
     return context.once(task, effect)

@@ -6,12 +6,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from engine import cases, catalogue, materials
-from engine.errors import EngineError, Forbidden, NotFound
+from engine import cases, catalogue, materials, messages
+from engine.errors import EngineError, Forbidden, InvalidInput, NotFound
 from engine.forms import FormInvalid
+from engine.models import ProcessInstance
 
 from .. import db, state
 from . import bp
@@ -34,6 +36,19 @@ def choose_item():
         found = [i for i in catalogue.items(db()) if i.status == "active"
                  and (not search or search in i.name or search in i.code)]
     return render_template("choose_item.html", items=found, search=search, case_types=catalogue.CASE_TYPES)
+
+
+@bp.get("/cases")
+@signed_in
+def find_case():
+    """The window opens a case by its number (an applicant brings a supplement or asks about it)."""
+    key = request.args.get("key", "").strip()
+    with db().begin():
+        found = bool(key) and db().scalar(sa.select(ProcessInstance.id).where(ProcessInstance.business_key == key))
+    if not found:
+        flash(_("No case has the number %(key)s.", key=key), "error")
+        return redirect(url_for("web.choose_item"))
+    return redirect(url_for("web.case", key=key))
 
 
 @bp.route("/cases/new/<code>", methods=["GET", "POST"])
@@ -90,7 +105,46 @@ def case(key: str):
     documents = _documents(data)
     received = datetime.fromisoformat(data["receivedAt"]) if data.get("receivedAt") else None
     waiting = not documents and received is not None and state().services.clock.now() - received < timedelta(minutes=2)
-    return render_template("case.html", key=key, data=data, files=files, documents=documents, waiting=waiting)
+    with db().begin():
+        supplement_due = messages.waits_for(db(), key, SUPPLEMENT)
+    return render_template("case.html", key=key, data=data, files=files, documents=documents, waiting=waiting,
+                           supplement_due=supplement_due and me().has_any(("window-clerk",)))
+
+
+SUPPLEMENT = "supplement-received"
+
+
+@bp.route("/cases/<key>/supplement", methods=["GET", "POST"])
+@signed_in
+def supplement(key: str):
+    """The applicant brings the supplement (补正) to the window: the files the notice asked for are
+    received and the case goes back to review; what was received before and not replaced is kept."""
+    _window_only()
+    with db().begin():
+        if not messages.waits_for(db(), key, SUPPLEMENT):
+            abort(404)
+        data = materials.case_variables(db(), key)
+    required = data.get("requiredMaterials") or []
+    status = 200
+    if request.method == "POST":
+        try:
+            with db().begin():
+                brought = {m["code"]: materials.store(db(), m["code"], upload.filename, upload.read()) for m in required
+                           if (upload := request.files.get(f"file:{m['code']}")) and upload.filename}
+                if not brought:
+                    raise InvalidInput("No file was attached: attach what the applicant brings",
+                                       code="supplement.nothing-attached")
+                kept = {m["code"]: m for m in data.get("submittedMaterials") or []} | brought
+                messages.correlate(db(), SUPPLEMENT, business_key=key, actor=me().username, actor_groups=me().groups,
+                                   variables={"submittedMaterials": list(kept.values())})
+        except EngineError as refused:
+            flash(_("The supplement was not received: %(reason)s", reason=describe(refused)), "error")
+            status = refused.status
+        else:
+            flash(_("The supplement was received; the case goes back to the approval section for review."), "info")
+            return redirect(url_for("web.case", key=key))
+    asked = data.get("missingItems") or data.get("missingMaterials") or []
+    return render_template("supplement.html", key=key, data=data, asked=asked, materials=required), status
 
 
 @bp.get("/cases/<key>/materials/<sha256>")

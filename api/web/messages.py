@@ -22,6 +22,8 @@ def _templates() -> dict[str, Callable[..., str]]:
                                            "a department does not receive them directly."),
         "supplement.too-late": lambda p: _("The five working days for a supplement notice have passed: the case counts "
                                            "as accepted from the day of receipt (Administrative Licensing Law art. 32)."),
+        "supplement.nothing-attached": lambda p: _("No file was attached: attach what the applicant brings."),
+        "rating.bad-link": lambda p: _("This rating link is not valid. Please use the link in your rating invitation."),
         "supplement.override-needed": lambda p: _("The first notice did not list %(items)s. Asking for more later needs "
                                                   "a written reason in the field for it.", **p),
     }

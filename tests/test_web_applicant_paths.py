@@ -1,0 +1,85 @@
+"""The pages a case needs besides the inbox: the window receives a supplement (补正) the applicant
+brings, and the applicant rates the service (好差评) from the link in the invitation — no account."""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from api import create_app, state
+from engine import identity
+from engine.models import User
+
+from .paths import ENTERPRISE, FOOD_LICENCE, delivered
+from .test_web_pages import PASSWORD, _csrf, sign_in
+
+PDF = b"%PDF-1.4 supplement\n"
+
+
+@pytest.fixture
+def site(center, settings, clock):
+    """The pages over the same database as the test center (its processes, catalogue and staff)."""
+    app = create_app(settings, clock=clock, test_config={"TESTING": True})
+    with state(app).sessions.begin() as session:
+        for user in ("window", "market_clerk"):
+            session.get(User, user).password_hash = identity._HASHER.hash(PASSWORD)
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield app
+    state(app).engine.dispose()
+
+
+def test_the_window_receives_the_supplement_and_the_case_goes_back_to_review(site, center):
+    key = center.receive(FOOD_LICENCE, ENTERPRISE, [{"code": "application-form"}])
+    center.work()
+    center.complete(key, "Task_acceptance_review", "market_clerk", {
+        "acceptance": "supplement", "opinion": "材料不齐", "missingItems": ["经营场所平面布局图", "食品安全管理制度文本"]})
+    assert center.work() == ["notify"]
+    clerk = site.test_client()
+    sign_in(clerk, "market_clerk")
+    assert clerk.get(f"/cases/{key}/supplement").status_code == 403  # the department does not receive
+    window = site.test_client()
+    sign_in(window, "window")
+    assert window.get(f"/cases?key={key}").headers["Location"].endswith(f"/cases/{key}")  # opened by its number
+    assert "没有编号为 QP-NONE 的办件" in window.get("/cases?key=QP-NONE", follow_redirects=True).get_data(as_text=True)
+    case_page = window.get(f"/cases/{key}").get_data(as_text=True)
+    assert f"/cases/{key}/supplement" in case_page
+    form = window.get(f"/cases/{key}/supplement").get_data(as_text=True)
+    assert "经营场所平面布局图" in form and "食品安全管理制度文本" in form
+    nothing = window.post(f"/cases/{key}/supplement", data={"csrf_token": _csrf(form)})
+    assert nothing.status_code == 400 and "未上传任何文件" in nothing.get_data(as_text=True)
+    wrong = window.post(f"/cases/{key}/supplement", content_type="multipart/form-data", data={
+        "csrf_token": _csrf(form), "file:layout": (io.BytesIO(b"not a pdf"), "layout.txt")})
+    assert wrong.status_code == 400 and "补正材料未能收件" in wrong.get_data(as_text=True)
+    done = window.post(f"/cases/{key}/supplement", content_type="multipart/form-data", data={
+        "csrf_token": _csrf(form), "file:layout": (io.BytesIO(PDF + b"layout"), "布局图.pdf"),
+        "file:safety-rules": (io.BytesIO(PDF + b"rules"), "制度.pdf")})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/cases/{key}")
+    assert center.work() == ["shared-data", "materials-check"]
+    found = center.variables(key)
+    assert [m["code"] for m in found["submittedMaterials"]] == ["application-form", "layout", "safety-rules"]
+    assert found["materialsComplete"] is True and all(m.get("sha256") for m in found["submittedMaterials"][1:])
+    assert center.waiting(key) == ["Task_acceptance_review"]
+    assert window.get(f"/cases/{key}/supplement").status_code == 404  # nothing is awaited any more
+
+
+def test_the_applicant_rates_once_from_the_link_in_the_invitation(site, center, smtp):
+    box, _ = smtp
+    key = delivered(center)
+    invitation = box.to(ENTERPRISE["email"])[-1].get_content()
+    link = re.search(r"http://127\.0\.0\.1:5000(/rate/\S+)", invitation).group(1)
+    applicant = site.test_client()
+    assert applicant.get(f"/rate/{key}?t=guessed").status_code == 403
+    page = applicant.get(link).get_data(as_text=True)
+    assert all(level in page for level in ("非常满意", "满意", "基本满意", "不满意", "非常不满意"))
+    missing = applicant.post(link, data={"csrf_token": _csrf(page), "ratingComment": "等候时间太长"})
+    text = missing.get_data(as_text=True)
+    assert missing.status_code == 400 and "「评价」为必填项" in text and "等候时间太长" in text
+    rated = applicant.post(link, data={"csrf_token": _csrf(page), "rating": "不满意", "ratingComment": "等候时间太长",
+                                       "realName": "true"})
+    assert rated.status_code == 200 and "感谢" in rated.get_data(as_text=True)
+    found = center.variables(key)
+    assert found["rating"] == "不满意" and found["ratingComment"] == "等候时间太长"
+    assert center.waiting(key) == ["Task_return_visit"]  # a bad rating is followed up
+    again = applicant.post(link, data={"csrf_token": _csrf(page), "rating": "非常满意"})
+    assert again.status_code == 409 and "已评价" in again.get_data(as_text=True)
