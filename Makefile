@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install bench clean
+.PHONY: demo test install bench screenshots clean
 
 $(STAMP): setup.cfg pyproject.toml $(wildcard api/translations/*/LC_MESSAGES/*.po)
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ $(CHROMIUM) $(CJK_FONT):
 
 test: $(STAMP) $(CHROMIUM) $(CJK_FONT)
 	$(BIN)/python -m pytest
+
+# the browser tests again, keeping their screenshots in docs/screenshots (shown in README)
+screenshots: $(STAMP) $(CHROMIUM) $(CJK_FONT)
+	ONEWINDOW_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q -k sqlite tests/test_browser_clerk.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine_throughput.py

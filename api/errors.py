@@ -74,6 +74,11 @@ def init_app(app: Flask) -> None:
 
                 return _page(400, gettext("The form had expired or was sent from elsewhere. "
                                           "Go back, reload the page and send it again."))
+            if exc.code == 413:
+                from flask_babel import gettext
+
+                return _page(413, gettext("The files sent together exceed %(mb)s MB. Go back and attach them in "
+                                          "smaller parts.", mb=app.config["MAX_CONTENT_LENGTH"] // 1024 // 1024))
             return _page(exc.code or 500)
         message = exc.description or exc.name
         if exc.code == 413:

@@ -35,7 +35,7 @@ from engine import cases, deploy, external, identity  # noqa: E402
 from engine.context import Services  # noqa: E402
 from engine.db import make_engine, make_session_factory  # noqa: E402
 from engine.migrate import upgrade  # noqa: E402
-from engine.models import User, UserTask  # noqa: E402
+from engine.models import UserTask  # noqa: E402
 from engine.settings import Settings  # noqa: E402
 
 PASSWORD = "bench-pass-1"
@@ -98,6 +98,7 @@ def clerk_loop(base: str, username: str, task_ids: list[str], until: float, timi
     rng = random.Random(username)
     while time.monotonic() < until:
         for page, url in (("inbox", f"{base}/inbox"), ("inbox search", f"{base}/inbox?q=申请人{rng.randrange(5000)}"),
+                          ("case number search", f"{base}/inbox?q=QP-SYN-0{rng.randrange(1000):03d}"),
                           ("task page", f"{base}/task/{rng.choice(task_ids)}")):
             started = time.perf_counter()
             response = web.get(url)
@@ -106,9 +107,11 @@ def clerk_loop(base: str, username: str, task_ids: list[str], until: float, timi
                 cursor = re.search(r'after=([A-Za-z0-9_-]+)', response.text)
                 if cursor:
                     started = time.perf_counter()
-                    web.get(f"{base}/inbox?after={cursor.group(1)}")
+                    following = web.get(f"{base}/inbox?after={cursor.group(1)}")
                     with lock:
                         timings["inbox next page"].append(time.perf_counter() - started)
+                        if following.status_code != 200:
+                            timings.setdefault("errors", []).append(following.status_code)
             with lock:
                 timings[page].append(elapsed)
                 if response.status_code != 200:
@@ -129,7 +132,7 @@ def main() -> None:
     print(f"prepared {args.tasks} open tasks in {time.perf_counter() - started:.0f} s")
     port = free_port()
     env = {**os.environ, "ONEWINDOW_DATABASE_URL": args.postgres, "ONEWINDOW_SECRET_KEY": "bench"}
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "4", "--threads", "8", "-b",
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "4", "--threads", "8", "--reuse-port", "-b",
                                f"127.0.0.1:{port}", "--log-level", "warning", "api:create_app()"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -139,7 +142,8 @@ def main() -> None:
                 break
             except requests.RequestException:
                 time.sleep(0.2)
-        timings: dict[str, list[float]] = {"inbox": [], "inbox next page": [], "inbox search": [], "task page": []}
+        timings: dict[str, list[float]] = {"inbox": [], "inbox next page": [], "inbox search": [],
+                                           "case number search": [], "task page": []}
         lock = threading.Lock()
         market = [f"clerk{n}" for n in range(args.clerks)]
         until = time.monotonic() + args.seconds

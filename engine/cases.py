@@ -75,6 +75,11 @@ def case_process_keys(session: so.Session) -> set[str]:
     return keys
 
 
+def instance_id_of(session: so.Session, business_key: str) -> str | None:
+    """The instance that runs the case with this number (case numbers are unique), if there is one."""
+    return session.scalar(sa.select(ProcessInstance.id).where(ProcessInstance.business_key == business_key).limit(1))
+
+
 def _require_channel(channel: str, groups: Iterable[str]) -> None:
     if channel not in CHANNELS:
         raise InvalidInput(f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")

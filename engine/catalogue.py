@@ -119,9 +119,10 @@ def active_item(session: so.Session, code: str) -> CatalogueItem:
     """The version new cases start under; suspended and cancelled items take no cases."""
     item = current_version(session, code)
     if item is None:
-        raise NotFound(f"No catalogue item with code '{code}'")
+        raise NotFound(f"No catalogue item with code '{code}'", code="item.unknown", item=code)
     if item.status != "active":
-        raise InvalidInput(f"Item '{code}' ({item.name}) is {item.status} and takes no new applications")
+        raise InvalidInput(f"Item '{code}' ({item.name}) is {item.status} and takes no new applications",
+                           code="item.closed", item=item.name)
     return item
 
 

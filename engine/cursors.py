@@ -19,5 +19,5 @@ def decode(cursor: str, length: int) -> list[Any]:
     except (ValueError, TypeError):
         key = None
     if not isinstance(key, list) or len(key) != length:
-        raise InvalidInput("The page cursor is not valid; start again from the first page")
+        raise InvalidInput("The page cursor is not valid; start again from the first page", code="page.bad-cursor")
     return key

@@ -7,11 +7,9 @@ ids serve as BPMN candidate groups.
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Iterable
 
 import sqlalchemy as sa
@@ -21,8 +19,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from . import audit
 from .context import services
-from .errors import EngineError, InvalidInput, NotFound
-from .models import ApiToken, AuditEntry, Department, User
+from .errors import InvalidInput, NotFound
+from .models import ApiToken, Department, User
 
 _HASHER = PasswordHasher()
 #: Verifying a hash of an unknown user still costs the same time (no user enumeration by timing).
@@ -31,8 +29,6 @@ _DUMMY_HASH = _HASHER.hash("onewindow-dummy-password")
 #: the district government service center's department code: its supervisors see every department,
 #: its window staff receive every department's applications
 CENTER = "center"
-SIGN_IN_MAX_FAILURES = 5
-SIGN_IN_WINDOW = timedelta(minutes=15)
 
 ROLES = ("admin", "designer", "worker", "supervisor", "window-clerk", "approval-clerk",
          "specialist", "chief-representative", "section-head", "department-leader", "portal")
@@ -84,31 +80,6 @@ def authenticate_password(session: so.Session, username: str, password: str) -> 
         _verify(_DUMMY_HASH, password)
         return None
     return user if _verify(user.password_hash, password) else None
-
-
-class TooManyAttempts(EngineError):
-    """Sign-in refused for a while after repeated failures (the password is not even checked)."""
-
-    status = 429
-    camunda_type = "AuthenticationException"
-
-
-def sign_in(session: so.Session, username: str, password: str, *, remote: str | None = None) -> User | None:
-    """A clerk's sign-in: the user, or None for a wrong name or password (recorded, so the caller's
-    transaction must commit). After ``SIGN_IN_MAX_FAILURES`` failures for a name within
-    ``SIGN_IN_WINDOW`` the name is locked until the oldest of them is that old."""
-    now = services(session).clock.now()
-    failures = list(session.scalars(sa.select(AuditEntry.at).where(
-        AuditEntry.entity_id == username, AuditEntry.action == "sign-in-failed",
-        AuditEntry.at > now - SIGN_IN_WINDOW).order_by(AuditEntry.at)))
-    if len(failures) >= SIGN_IN_MAX_FAILURES:
-        wait = failures[-SIGN_IN_MAX_FAILURES] + SIGN_IN_WINDOW - now
-        raise TooManyAttempts(f"Too many failed sign-ins for '{username}'; try again in "
-                              f"{max(math.ceil(wait.total_seconds() / 60), 1)} minute(s)")
-    user = authenticate_password(session, username, password)
-    audit.record(session, "sign-in" if user else "sign-in-failed", actor=user.username if user else None,
-                 entity_id=username, details={"remote": remote} if remote else {})
-    return user
 
 
 def _verify(hashed: str, password: str) -> bool:

@@ -17,10 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from .cases import instance_id_of
 from .context import services
 from .errors import Forbidden, InvalidInput, NotFound
 from .identity import Principal
-from .models import ProcessInstance, UserTask
+from .models import AuditEntry, UserTask
 from .supervision import supervises
 from .tasks import visible_to
 
@@ -40,13 +41,16 @@ def store(session: so.Session, code: str, file_name: str, data: bytes) -> dict[s
     """Keep one received file; the entry goes into the case's ``submittedMaterials``."""
     settings = services(session).settings
     if not data:
-        raise InvalidInput(f"The file for material '{code}' ({file_name}) is empty")
+        raise InvalidInput(f"The file for material '{code}' ({file_name}) is empty", code="material.empty",
+                           file=file_name)
     if len(data) > settings.max_upload_bytes:
         raise InvalidInput(f"The file for material '{code}' ({file_name}) is {len(data)} bytes; "
-                           f"the limit is {settings.max_upload_bytes}")
+                           f"the limit is {settings.max_upload_bytes}", code="material.too-large", file=file_name,
+                           size=_megabytes(len(data)), limit=_megabytes(settings.max_upload_bytes))
     kind = content_type_of(data)
     if kind is None:
-        raise InvalidInput(f"The file for material '{code}' ({file_name}) is not a PDF, JPEG, PNG or OFD file")
+        raise InvalidInput(f"The file for material '{code}' ({file_name}) is not a PDF, JPEG, PNG or OFD file",
+                           code="material.bad-type", file=file_name)
     digest = hashlib.sha256(data).hexdigest()
     target = settings.uploads_dir / digest[:2] / digest
     if not target.exists():
@@ -58,16 +62,30 @@ def store(session: so.Session, code: str, file_name: str, data: bytes) -> dict[s
             "sha256": digest}
 
 
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f}"
+
+
 def require_case_access(session: so.Session, business_key: str, viewer: Principal) -> None:
     """A case is for the window, for its supervisors (``engine.supervision.supervises``) and for
-    whoever has one of its tasks."""
+    whoever has or had one of its tasks (a clerk prints the notice of the step just completed)."""
     if viewer.has_any(("window-clerk",)) or supervises(session, business_key, viewer):
         return
     mine = visible_to(sa.select(UserTask.id).where(UserTask.business_key == business_key), viewer.username,
                       viewer.groups)
-    if session.scalar(mine.limit(1)) is None:
+    if session.scalar(mine.limit(1)) is None and not _took_part(session, business_key, viewer):
         raise Forbidden(f"User '{viewer.username}' has no task in case {business_key} and may not see its files",
                         code="case.not-yours")
+
+
+def _took_part(session: so.Session, business_key: str, viewer: Principal) -> bool:
+    """Did the viewer, or a group of theirs, complete one of the case's tasks? (From the audit log,
+    which names the completer and the groups the task was offered to.)"""
+    instance_id = instance_id_of(session, business_key)
+    done = session.scalars(sa.select(AuditEntry).where(AuditEntry.instance_id == instance_id,
+                                                       AuditEntry.action == "complete-task"))
+    return any(e.actor == viewer.username or viewer.groups.intersection((e.details or {}).get("groups") or [])
+               for e in done)
 
 
 def open_for(session: so.Session, business_key: str, sha256: str, viewer: Principal) -> tuple[Path, dict[str, Any]]:
@@ -86,7 +104,7 @@ def open_for(session: so.Session, business_key: str, sha256: str, viewer: Princi
 def case_variables(session: so.Session, business_key: str) -> dict[str, Any]:
     from .runtime import instance_variables, load
 
-    instance_id = session.scalar(sa.select(ProcessInstance.id).where(ProcessInstance.business_key == business_key))
+    instance_id = instance_id_of(session, business_key)
     if instance_id is None:
-        raise NotFound(f"No case {business_key}")
+        raise NotFound(f"No case {business_key}", code="case.unknown", key=business_key)
     return instance_variables(load(session, instance_id).workflow)

@@ -505,3 +505,32 @@ class TaskDraft(Base):
     saved_by: so.Mapped[str] = so.mapped_column(sa.String(100))
     saved_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
     data: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+
+
+class SignInSession(Base):
+    """A clerk's sign-in, from the password to sign-out or timeout: the cookie holds a secret whose
+    SHA-256 is this row's id, so signing out (or an administrator) really ends it."""
+
+    __tablename__ = "sign_in_session"
+
+    id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.ForeignKey("app_user.username"), index=True)
+    started_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    last_seen_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    ended_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    #: sign-out | idle | expired | disabled
+    end_reason: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
+    remote: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
+
+
+class SignInFailure(Base):
+    """A failed sign-in, counted per name and per address to slow down guessing."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (sa.Index("ix_sign_in_failure_username_at", "username", "at"),
+                      sa.Index("ix_sign_in_failure_remote_at", "remote", "at"))
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(100))
+    remote: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())

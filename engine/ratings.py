@@ -12,13 +12,11 @@ import hashlib
 import hmac
 from typing import Any
 
-import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from . import messages
 from .context import services
-from .errors import Forbidden, NotFound
-from .models import ProcessInstance
+from .errors import Forbidden
 
 MESSAGE = "rating-received"
 #: the role a rating through the applicant's own link is sent under (the rating event's ``senders``)
@@ -38,8 +36,6 @@ def _check(session: so.Session, business_key: str, token: str) -> None:
 def awaiting(session: so.Session, business_key: str, token: str) -> bool:
     """Does the case wait for its applicant's rating? (A wrong token is refused, a rated case says no.)"""
     _check(session, business_key, token)
-    if session.scalar(sa.select(ProcessInstance.id).where(ProcessInstance.business_key == business_key)) is None:
-        raise NotFound(f"No case {business_key}")
     return messages.waits_for(session, business_key, MESSAGE)
 
 

@@ -34,8 +34,8 @@ class Settings:
     forms_dir: Path = PROJECT_ROOT / "forms"
     #: ONEWINDOW_MAX_BPMN_BYTES — largest BPMN document accepted for deployment.
     max_bpmn_bytes: int = 5 * 1024 * 1024
-    #: ONEWINDOW_MAX_REQUEST_BYTES — largest HTTP request body.
-    max_request_bytes: int = 20 * 1024 * 1024
+    #: ONEWINDOW_MAX_REQUEST_BYTES — largest HTTP request body (room for several material files at once).
+    max_request_bytes: int = 100 * 1024 * 1024
     #: ONEWINDOW_SCRIPT_TIME_LIMIT — seconds a script task may run before it is stopped.
     script_time_limit: float = 2.0
     #: ONEWINDOW_LONG_POLL_MAX_MS — upper bound for fetchAndLock asyncResponseTimeout.
@@ -72,6 +72,12 @@ class Settings:
     rating_default: str = "满意"
     #: ONEWINDOW_BAD_RATING_FIX_DAYS — working days to rectify after a bad rating's return visit.
     bad_rating_fix_days: int = 15
+    #: ONEWINDOW_SESSION_IDLE_MINUTES — a signed-in clerk who does nothing this long is signed out.
+    session_idle_minutes: int = 120
+    #: ONEWINDOW_SESSION_MAX_HOURS — no sign-in lasts longer than this (a working day and a bit).
+    session_max_hours: int = 12
+    #: ONEWINDOW_SECURE_COOKIES — send the session cookie over HTTPS only (set it behind TLS).
+    secure_cookies: bool = False
     #: ONEWINDOW_CASE_NUMBER_PREFIX — first part of every case number (办件编号), e.g. QP-SCJ-20261125-0001.
     case_number_prefix: str = "QP"
 
@@ -111,4 +117,8 @@ def _coerce(type_name: Any, raw: str) -> Any:
         return float(raw)
     if kind == "Path":
         return Path(raw)
+    if kind == "bool":
+        if raw.lower() not in ("1", "true", "yes", "0", "false", "no"):
+            raise ValueError(f"expected true or false, got {raw!r}")
+        return raw.lower() in ("1", "true", "yes")
     return raw

@@ -133,7 +133,8 @@ def _decode(cursor: str) -> tuple[datetime, str]:
     try:
         return datetime.fromisoformat(started), str(instance_id)
     except (ValueError, TypeError):
-        raise InvalidInput("The page cursor is not valid; start again from the first page") from None
+        raise InvalidInput("The page cursor is not valid; start again from the first page",
+                           code="page.bad-cursor") from None
 
 
 CSV_COLUMNS = ("business_key", "item_code", "item_name", "department", "applicant_name", "status", "process",

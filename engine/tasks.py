@@ -180,8 +180,8 @@ def complete(session: so.Session, task_id: str, variables: dict[str, Any], *, us
     task.run()
     # the values too: each step of the approval chain is on record with its signer, opinion and time (rule 8)
     advance(session, loaded, user, "complete-task", {
-        "taskId": task_id, "activityId": row.activity_id, "taskName": row.name, "variables": sorted(variables),
-        "values": deepcopy(variables)})
+        "taskId": task_id, "activityId": row.activity_id, "taskName": row.name, "groups": row.candidate_groups,
+        "variables": sorted(variables), "values": deepcopy(variables)})
     return loaded
 
 

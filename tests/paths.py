@@ -113,10 +113,12 @@ class Center:
             return session.scalar(sa.select(ProcessInstance.status).where(ProcessInstance.business_key == key))
 
 
-def make_center(sessions, clock, worker_settings) -> Center:
-    with sessions.begin() as session:
-        deploy.deploy_directory(session, PROJECT_ROOT / "processes", actor="test")
-        seed(session, password=None)
+def make_center(sessions, clock, worker_settings, *, seeded: bool = False) -> Center:
+    """The center's processes and staff (unless ``seeded`` already) and real worker handlers."""
+    if not seeded:
+        with sessions.begin() as session:
+            deploy.deploy_directory(session, PROJECT_ROOT / "processes", actor="test")
+            seed(session, password=None)
     context = WorkerContext.create(worker_settings)
     context.now = clock.now
     return Center(sessions, clock, context, build_handlers(context))

@@ -513,7 +513,6 @@ def test_items_outside_the_delegated_list_are_decided_by_the_department_leader_n
     assert center.variables(key)["delegatedToChief"] is False
     center.complete(key, "Task_handling_review", "planning_clerk", {"opinion": "符合规划", "recommendation": "grant"})
     with center.sessions.begin() as session:  # a head who also leads the department (holds both roles)
-        from engine import identity
         from engine.models import User
         head = session.get(User, "planning_head")
         head.groups = ["section-head", "department-leader"]

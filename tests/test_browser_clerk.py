@@ -5,6 +5,7 @@ Screenshots of the main pages go to docs/screenshots/ (shown in README).
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,14 +18,15 @@ from engine import cases, deploy, external, identity
 from engine.models import User
 from engine.settings import PROJECT_ROOT
 
-from .conftest import ROOT, serving
+from .conftest import serving
 from .paths import ENTERPRISE, FOOD_CHANGE
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+#: `make screenshots` sets this to docs/screenshots (shown in README); a plain test run keeps them in /tmp
+SCREENSHOTS = Path(os.environ.get("ONEWINDOW_SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "onewindow-screenshots")
 PASSWORD = "clerk-pass-1"
 
 
@@ -65,6 +67,30 @@ def browser():
         launched.close()
 
 
+def _run_workers(sessions, clock, worker_settings) -> list[str]:
+    """The real worker handlers do what waits (documents signed with the seal, mail), on a thread of their
+    own: pyHanko runs an asyncio loop and Playwright's sync API already has one on this thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .paths import make_center
+
+    center = make_center(sessions, clock, worker_settings, seeded=True)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(center.work).result()
+    finally:
+        center.context.ledger.dispose()
+
+
+def _printed(page, base: str, title: str, key: str) -> None:
+    """The case page links the document; what the print dialog gets is the signed PDF."""
+    link = page.wait_for_selector(f"a:has-text('{title}')", timeout=10_000)
+    href = link.get_attribute("href")
+    assert href.endswith(".pdf") and f"/cases/{key}/documents/" in href and link.get_attribute("target") == "_blank"
+    response = page.request.get(base + href)
+    assert response.headers["content-type"] == "application/pdf" and response.body().startswith(b"%PDF")
+
+
 def _complete_service_tasks(base: str) -> None:
     """Stand in for the workers over the REST API: complete whatever service task waits, with no result."""
     token = SITE_TOKEN["worker"]
@@ -91,7 +117,6 @@ def test_an_approval_clerk_reviews_a_case_and_a_missing_field_shows_the_chinese_
     base, key = site
     page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 860})
     page.goto(f"{base}/sign-in")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "sign-in.png"))
     _sign_in(page, base, "market_clerk")
     assert page.locator("h1").inner_text() == "待办事项"
@@ -120,12 +145,12 @@ def test_a_clerk_of_another_department_cannot_open_the_case(site, browser):
     other = browser.new_page(locale="zh-CN")
     _sign_in(other, base, "culture_clerk")
     assert other.locator("tr", has_text=key).count() == 0
-    response = other.goto(base + task_url)
-    assert response.status == 403
+    assert other.goto(base + task_url).status == 403
+    assert other.goto(f"{base}/cases/{key}").status == 403 and "无权打开此页面" in other.content()
 
 
-def test_the_window_receives_a_case_and_prints_the_receipt(site, browser, sessions, clock, worker_settings, tmp_path):
-    from .paths import PERSON, SOLE_TRADER, make_center
+def test_the_window_receives_a_case_and_prints_the_receipt(site, browser, sessions, clock, worker_settings):
+    from .paths import PERSON
 
     base, _ = site
     page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
@@ -145,26 +170,15 @@ def test_the_window_receives_a_case_and_prints_the_receipt(site, browser, sessio
     heading = page.locator("h1").inner_text()
     assert heading.startswith("办件 QP-MARKET-")
     key = heading.split(" ", 1)[1]
-    # the workers (here in the test process, on a thread of their own: pyHanko runs an asyncio loop and
-    # Playwright's sync API already has one on this thread) fetch shared data, check materials, seal the receipt
-    from concurrent.futures import ThreadPoolExecutor
-
-    center = make_center(sessions, clock, worker_settings)
-    try:
-        with ThreadPoolExecutor(1) as pool:
-            assert pool.submit(center.work).result() == ["shared-data", "materials-check", "acceptance-receipt"]
-    finally:
-        center.context.ledger.dispose()
-    link = page.wait_for_selector("a:has-text('受理凭证')", timeout=10_000)  # the page reloads itself until it is made
+    # the workers fetch shared data, check the materials and seal the receipt
+    assert _run_workers(sessions, clock, worker_settings) == ["shared-data", "materials-check", "acceptance-receipt"]
+    _printed(page, base, "受理凭证", key)  # the page reloads itself until the receipt is made
     page.wait_for_load_state()
     page.screenshot(path=str(SCREENSHOTS / "case-receipt.png"), full_page=True)
-    href = link.get_attribute("href")
-    assert href.endswith(".pdf") and key in href and link.get_attribute("target") == "_blank"
-    response = page.request.get(base + href)  # what the print dialog gets
-    assert response.headers["content-type"] == "application/pdf" and response.body().startswith(b"%PDF")
 
 
-def test_the_approval_clerk_asks_for_a_supplement_listing_every_missing_item(site, browser):
+def test_the_approval_clerk_asks_for_a_supplement_listing_every_missing_item(site, browser, sessions, clock,
+                                                                            worker_settings):
     base, key = site
     page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
     _sign_in(page, base, "market_clerk")
@@ -175,9 +189,12 @@ def test_the_approval_clerk_asks_for_a_supplement_listing_every_missing_item(sit
     page.click("text=提交办理")
     assert "已办理：受理审查" in page.locator(".flash").inner_text()
     assert page.locator("tr", has_text=key).count() == 0  # the case waits for the applicant now
+    assert _run_workers(sessions, clock, worker_settings) == ["notify"]
+    page.goto(f"{base}/cases/{key}")  # the clerk prints the notice they just issued
+    _printed(page, base, "补正材料告知书", key)
 
 
-def test_the_chief_representative_approves_on_the_spot(site, browser):
+def test_the_chief_representative_approves_on_the_spot(site, browser, sessions, clock, worker_settings):
     base, key = site
     clerk = browser.new_page(locale="zh-CN")
     _sign_in(clerk, base, "market_clerk")
@@ -198,3 +215,7 @@ def test_the_chief_representative_approves_on_the_spot(site, browser):
     chief.screenshot(path=str(SCREENSHOTS / "chief-decision.png"), full_page=True)
     chief.click("text=提交办理")
     assert "已办理：首席事务代表决定并用印" in chief.locator(".flash").inner_text()
+    assert _run_workers(sessions, clock, worker_settings) == ["certificate", "result-notice"]
+    chief.goto(f"{base}/cases/{key}")  # the written decision and the licence, sealed by the department
+    _printed(chief, base, "准予行政许可决定书", key)
+    _printed(chief, base, "食品经营许可证", key)

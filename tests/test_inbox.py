@@ -1,13 +1,10 @@
-"""The inbox query and sign-in throttling: what the clerk pages are built on."""
+"""The inbox query: what the clerks' inbox page is built on."""
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
-from engine import identity
-from engine.identity import TooManyAttempts
 from engine.inbox import inbox
 from engine.models import UserTask
 
@@ -51,16 +48,3 @@ def test_tasks_without_a_due_date_come_last_and_the_cursor_crosses_into_them(cen
         first = inbox(session, "market_clerk", groups, limit=2)
         rest = inbox(session, "market_clerk", groups, limit=2, after=first.next_cursor)
         assert [t.due_at is None for t in first.tasks + rest.tasks] == [False, False, True]
-
-
-def test_repeated_failed_sign_ins_lock_the_name_for_a_while(sessions, clock):
-    with sessions.begin() as session:
-        identity.create_user(session, "clerk", "right-password")
-    for _ in range(identity.SIGN_IN_MAX_FAILURES):
-        with sessions.begin() as session:
-            assert identity.sign_in(session, "clerk", "wrong", remote="10.0.0.9") is None
-    with sessions.begin() as session, pytest.raises(TooManyAttempts, match="try again in 15 minute"):
-        identity.sign_in(session, "clerk", "right-password")
-    clock.advance(identity.SIGN_IN_WINDOW)
-    with sessions.begin() as session:
-        assert identity.sign_in(session, "clerk", "right-password").username == "clerk"

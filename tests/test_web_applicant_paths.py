@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 
 import pytest
+import sqlalchemy as sa
 
 from api import create_app, state
 from engine import identity
-from engine.models import User
+from engine.models import AuditEntry, User
 
 from .paths import ENTERPRISE, FOOD_LICENCE, delivered
 from .test_web_pages import PASSWORD, _csrf, sign_in
@@ -18,11 +20,13 @@ PDF = b"%PDF-1.4 supplement\n"
 
 
 @pytest.fixture
-def site(center, settings, clock):
-    """The pages over the same database as the test center (its processes, catalogue and staff)."""
-    app = create_app(settings, clock=clock, test_config={"TESTING": True})
+def site(center, settings, clock, worker_settings):
+    """The pages over the same database as the test center (its processes, catalogue and staff) and the
+    folder its workers write documents to."""
+    app = create_app(replace(settings, documents_dir=worker_settings.documents_dir), clock=clock,
+                     test_config={"TESTING": True})
     with state(app).sessions.begin() as session:
-        for user in ("window", "market_clerk"):
+        for user in ("window", "market_clerk", "culture_clerk"):
             session.get(User, user).password_hash = identity._HASHER.hash(PASSWORD)
     app.config["WTF_CSRF_ENABLED"] = True
     yield app
@@ -38,6 +42,18 @@ def test_the_window_receives_the_supplement_and_the_case_goes_back_to_review(sit
     clerk = site.test_client()
     sign_in(clerk, "market_clerk")
     assert clerk.get(f"/cases/{key}/supplement").status_code == 403  # the department does not receive
+    # the clerk who asked for the supplement prints the notice, though the case has no task of theirs now
+    notice = re.search(r'href="(/cases/[^"]+/documents/[^"]+)"[^>]*>补正材料告知书', clerk.get(f"/cases/{key}").get_data(as_text=True))
+    with clerk.get(notice.group(1)) as printed:
+        assert printed.status_code == 200 and printed.mimetype == "application/pdf" and printed.data.startswith(b"%PDF")
+    other = site.test_client()
+    sign_in(other, "culture_clerk")
+    assert other.get(f"/cases/{key}").status_code == 403 and other.get(notice.group(1)).status_code == 403
+    with center.sessions.begin() as session:  # the print and both refusals are on record
+        seen = [(e.actor, e.action) for e in session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.action.in_(["download-document", "access-refused"])).order_by(AuditEntry.id))]
+    assert seen == [("market_clerk", "download-document"), ("culture_clerk", "access-refused"),
+                    ("culture_clerk", "access-refused")]
     window = site.test_client()
     sign_in(window, "window")
     assert window.get(f"/cases?key={key}").headers["Location"].endswith(f"/cases/{key}")  # opened by its number

@@ -109,6 +109,7 @@ def test_claim_and_unclaim_from_the_inbox(center_app):
 PDF = b"%PDF-1.4\n% a tiny test file\n"
 
 
+@pytest.mark.settings(max_upload_bytes=100 * 1024)  # small: the test client spools bodies over 500 KB to files
 def test_the_window_receives_a_case_with_files_and_sees_its_number(center_app):
     client = center_app.test_client()
     with state(center_app).sessions.begin() as session:
@@ -127,7 +128,12 @@ def test_the_window_receives_a_case_with_files_and_sees_its_number(center_app):
     data = {**{k: v for k, v in PERSON.items() if k != "applicantType"}, "csrf_token": _csrf(form_page),
             "file:application-form": (BytesIO(PDF), "申请书.pdf"), "file:premises": (BytesIO(b"not a pdf"), "x.pdf")}
     refused = client.post(f"/cases/new/{SOLE_TRADER}", data=data, content_type="multipart/form-data")
-    assert refused.status_code == 400 and "is not a PDF, JPEG, PNG or OFD file" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "文件 x.pdf 不是 PDF、JPEG、PNG 或 OFD 格式" in refused.get_data(as_text=True)
+    data = {**{k: v for k, v in PERSON.items() if k != "applicantType"}, "csrf_token": _csrf(form_page),
+            "file:application-form": (BytesIO(PDF + b"0" * 200 * 1024), "申请书.pdf")}
+    with client.post(f"/cases/new/{SOLE_TRADER}", data=data, content_type="multipart/form-data") as too_big:
+        text = too_big.get_data(as_text=True)
+        assert too_big.status_code == 400 and "单个文件不得超过 0.1 MB" in text and PERSON["address"] in text
     data = {**{k: v for k, v in PERSON.items() if k != "applicantType"}, "csrf_token": _csrf(form_page),
             "file:application-form": (BytesIO(PDF), "申请书.pdf"), "file:premises": (BytesIO(PDF), "场所证明.pdf")}
     done = client.post(f"/cases/new/{SOLE_TRADER}", data=data, content_type="multipart/form-data")
@@ -181,8 +187,10 @@ def test_pages_answer_errors_with_chinese_pages_and_markers_follow_working_days(
     assert 'class="marker "' in clerk.get("/inbox").get_data(as_text=True)
     from datetime import datetime, timezone
     clock.set(datetime(2026, 1, 9, 10, 0, tzinfo=timezone.utc))
+    sign_in(clerk, "market_clerk")  # days later: the clerk signs in again
     assert 'class="marker yellow"' in clerk.get("/inbox").get_data(as_text=True)
     clock.set(datetime(2026, 1, 12, 10, 0, tzinfo=timezone.utc))
+    sign_in(clerk, "market_clerk")
     assert 'class="marker red"' in clerk.get("/inbox").get_data(as_text=True)
     assert key
 
@@ -249,6 +257,27 @@ def test_a_departments_supervisor_cannot_open_another_departments_case_and_forms
     sign_in(stale, "market_clerk")
     expired = stale.post("/sign-out", data={"csrf_token": "not-a-token"})
     assert expired.status_code == 400 and "表单已失效" in expired.get_data(as_text=True)
+
+
+def test_signing_out_ends_the_sign_in_even_for_a_copied_cookie_and_is_audited(center_app):
+    from engine.models import AuditEntry
+
+    client = center_app.test_client()
+    sign_in(client, "market_clerk")
+    page = client.get("/inbox").get_data(as_text=True)
+    cookie = client.get_cookie("session").value
+    copy = center_app.test_client()
+    copy.set_cookie("session", cookie)
+    assert copy.get("/inbox").status_code == 200
+    done = client.post("/sign-out", data={"csrf_token": _csrf(page)}, follow_redirects=True)
+    assert "您已退出登录" in done.get_data(as_text=True)
+    assert client.get("/inbox").status_code == 302
+    copy.set_cookie("session", cookie)  # the cookie as it was before signing out
+    assert copy.get("/inbox").status_code == 302
+    with state(center_app).sessions.begin() as session:
+        actions = session.scalars(sa.select(AuditEntry.action).where(AuditEntry.actor == "market_clerk")
+                                  .order_by(AuditEntry.id)).all()
+    assert actions[-2:] == ["sign-in", "sign-out"]
 
 
 def test_pages_stay_shut_with_the_published_default_secret_key(settings, clock):

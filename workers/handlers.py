@@ -258,7 +258,8 @@ def notify(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
         if kind in ("supplement", "not-accepted"):
             name = "补正材料告知书" if kind == "supplement" else "不予受理通知书"
             document = _signed(context, task, kind, values, f"{name}-{task.id[:8]}", task.get("department"))
-            return {"noticeDocument": document, "noticeMail": _mail_applicant(context, task, kind, values)}
+            return {"noticeDocument": document, "noticeDocuments": [*(task.get("noticeDocuments") or []), document],
+                    "noticeMail": _mail_applicant(context, task, kind, values)}
         to = (f"{task.get('department')}@{context.settings.department_mail_domain}" if kind == "survey-warning"
               else f"supervision@{context.settings.department_mail_domain}")
         message_id = f"{task.business_key}.{task.activity_id}.{task.id}"

@@ -33,6 +33,14 @@ def _moment(value: str | None) -> str:
         return str(value)
 
 
+def _local(moment: datetime | None) -> str:
+    """A stored (UTC) time in the center's zone, as the pages show times (a plain strftime: the inbox
+    shows a hundred of them)."""
+    from .. import state
+
+    return moment.astimezone(state().services.tz).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
 def _refuse_default_secret(app: Flask) -> None:
     """Session cookies signed with the published default key could be forged: pages stay shut until
     ONEWINDOW_SECRET_KEY is set (`make demo` makes one of its own)."""
@@ -60,10 +68,12 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent.parent / "translations"))
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["ONEWINDOW_SETTINGS"].secure_cookies)
     # a token lives as long as the session: a clerk's long form is not refused after an hour
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     Babel(app, locale_selector=_locale)
     app.add_template_filter(_moment, "moment")
+    app.add_template_filter(_local, "local")
     _refuse_default_secret(app)
     csrf = CSRFProtect(app)
     csrf.exempt(engine_rest_bp)

@@ -3,21 +3,19 @@ and the case page with its case number, receipt and files."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from engine import cases, catalogue, materials, messages
+from engine import audit, cases, catalogue, documents, materials, messages
 from engine.errors import EngineError, Forbidden, InvalidInput, NotFound
 from engine.forms import FormInvalid
-from engine.models import ProcessInstance
 
 from .. import db, state
 from . import bp
 from .form_fields import fields_of, parse
+from .access import refuse
 from .messages import describe
 from .session_auth import me, signed_in
 
@@ -44,7 +42,7 @@ def find_case():
     """The window opens a case by its number (an applicant brings a supplement or asks about it)."""
     key = request.args.get("key", "").strip()
     with db().begin():
-        found = bool(key) and db().scalar(sa.select(ProcessInstance.id).where(ProcessInstance.business_key == key))
+        found = bool(key) and cases.instance_id_of(db(), key)
     if not found:
         flash(_("No case has the number %(key)s.", key=key), "error")
         return redirect(url_for("web.choose_item"))
@@ -96,18 +94,18 @@ def _application_schema(form_key: str) -> dict[str, Any]:
 @bp.get("/cases/<key>")
 @signed_in
 def case(key: str):
+    _require_access(key)
     with db().begin():
-        _require_access(key)
         data = materials.case_variables(db(), key)
     required = {m["code"]: m["name"] for m in data.get("requiredMaterials") or []}
     files = [{**m, "name": required.get(m["code"], m["code"])} for m in data.get("submittedMaterials") or []
              if m.get("sha256")]
-    documents = _documents(data)
+    made = documents.documents_of(data)
     received = datetime.fromisoformat(data["receivedAt"]) if data.get("receivedAt") else None
-    waiting = not documents and received is not None and state().services.clock.now() - received < timedelta(minutes=2)
+    waiting = not made and received is not None and state().services.clock.now() - received < timedelta(minutes=2)
     with db().begin():
         supplement_due = messages.waits_for(db(), key, SUPPLEMENT)
-    return render_template("case.html", key=key, data=data, files=files, documents=documents, waiting=waiting,
+    return render_template("case.html", key=key, data=data, files=files, documents=made, waiting=waiting,
                            supplement_due=supplement_due and me().has_any(("window-clerk",)))
 
 
@@ -150,13 +148,7 @@ def supplement(key: str):
 @bp.get("/cases/<key>/materials/<sha256>")
 @signed_in
 def material(key: str, sha256: str):
-    with db().begin():
-        try:
-            path, entry = materials.open_for(db(), key, sha256, me())
-        except Forbidden:
-            abort(403)
-        except NotFound:
-            abort(404)
+    path, entry = _opened(key, "material", lambda: materials.open_for(db(), key, sha256, me()))
     return send_file(path, mimetype=entry.get("contentType") or "application/octet-stream",
                      download_name=entry.get("fileName") or entry.get("code") or sha256, as_attachment=True)
 
@@ -164,25 +156,29 @@ def material(key: str, sha256: str):
 @bp.get("/cases/<key>/documents/<name>")
 @signed_in
 def document(key: str, name: str):
-    """A signed receipt, notice or certificate the workers made for the case (printable PDF)."""
-    with db().begin():
-        _require_access(key)
-        data = materials.case_variables(db(), key)
-    made = [d for d in _documents(data) if Path(d["file"]).name == name]
-    folder = state().services.settings.documents_dir.resolve()
-    if not made or not Path(made[0]["file"]).resolve().is_relative_to(folder) or not Path(made[0]["file"]).is_file():
+    """A signed receipt, notice, letter or certificate the workers made for the case (printable PDF)."""
+    path = _opened(key, "document", lambda: documents.open_document(db(), key, name, me()))
+    return send_file(path, mimetype="application/pdf", download_name=name)
+
+
+def _opened(key: str, what: str, open_file: Callable[[], Any]) -> Any:
+    """Open a case's file for the signed-in user, with the download (or the refusal) in the audit log."""
+    try:
+        with db().begin():
+            opened = open_file()
+            audit.record(db(), f"download-{what}", actor=me().username, instance_id=cases.instance_id_of(db(), key),
+                         entity_id=key, details={"path": request.path})
+        return opened
+    except Forbidden:
+        refuse(key)
+    except NotFound:
         abort(404)
-    return send_file(made[0]["file"], mimetype="application/pdf", download_name=name)
-
-
-def _documents(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The signed documents the workers made for a case, as its variables record them."""
-    return [d for d in (data.get("receiptDocument"), data.get("noticeDocument"), data.get("grantLetter"),
-                        data.get("decisionLetter"), *(data.get("certificates") or [])) if isinstance(d, dict) and d.get("file")]
 
 
 def _require_access(key: str) -> None:
+    """Call outside a transaction: a refusal is recorded in one of its own."""
     try:
-        materials.require_case_access(db(), key, me())
+        with db().begin():
+            materials.require_case_access(db(), key, me())
     except Forbidden:
-        abort(403)
+        refuse(key)

@@ -25,7 +25,7 @@ def _day(name: str, end: bool = False) -> datetime | None:
     try:
         day = datetime.fromisoformat(raw).date()
     except ValueError:
-        raise InvalidInput(f"'{name}' must be a date like 2026-11-25") from None
+        raise InvalidInput(f"'{name}' must be a date like 2026-11-25", code="filter.bad-date", value=raw) from None
     return datetime.combine(day + timedelta(days=1) if end else day, time(0), state().services.tz)
 
 

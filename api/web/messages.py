@@ -23,6 +23,16 @@ def _templates() -> dict[str, Callable[..., str]]:
         "supplement.too-late": lambda p: _("The five working days for a supplement notice have passed: the case counts "
                                            "as accepted from the day of receipt (Administrative Licensing Law art. 32)."),
         "supplement.nothing-attached": lambda p: _("No file was attached: attach what the applicant brings."),
+        "material.empty": lambda p: _("The file %(file)s is empty.", **p),
+        "material.too-large": lambda p: _("The file %(file)s is %(size)s MB; a file may be at most %(limit)s MB.", **p),
+        "material.bad-type": lambda p: _("The file %(file)s is not a PDF, JPEG, PNG or OFD file.", **p),
+        "case.not-yours": lambda p: _("This case belongs to another department, or you have no task in it."),
+        "sign-in.throttled": lambda p: _("Too many failed sign-ins. Please wait a quarter of an hour and try again."),
+        "page.bad-cursor": lambda p: _("This page link is no longer valid; start again from the first page."),
+        "item.unknown": lambda p: _("There is no item %(item)s in the catalogue.", **p),
+        "item.closed": lambda p: _("The item %(item)s takes no new applications at present.", **p),
+        "case.unknown": lambda p: _("There is no case %(key)s.", **p),
+        "filter.bad-date": lambda p: _("%(value)s is not a date; write it like 2026-11-25.", **p),
         "rating.bad-link": lambda p: _("This rating link is not valid. Please use the link in your rating invitation."),
         "supplement.override-needed": lambda p: _("The first notice did not list %(items)s. Asking for more later needs "
                                                   "a written reason in the field for it.", **p),

@@ -1,4 +1,5 @@
-"""Signing in and out of the clerk pages: argon2-checked passwords, a session cookie, throttled failures."""
+"""Signing in and out of the clerk pages: argon2-checked passwords, a server-side session named by the
+cookie (``engine.signins``: sign-out and timeouts really end it), throttled failures."""
 from __future__ import annotations
 
 from functools import wraps
@@ -7,9 +8,9 @@ from typing import Any, Callable
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from engine import identity
-from engine.identity import Principal, TooManyAttempts
-from engine.models import User
+from engine import identity, signins
+from engine.identity import Principal
+from engine.signins import TooManyAttempts
 
 from .. import db
 from . import bp
@@ -17,14 +18,15 @@ from . import bp
 
 @bp.before_app_request
 def _load_principal() -> None:
-    """The signed-in user of this request, if any (an account disabled meanwhile signs out)."""
+    """The signed-in user of this request, if the sign-in still holds (sign-out, idle time, a working
+    day's length and a disabled account end it)."""
     g.principal = None
-    username = session.get("username")
-    if not username or request.blueprint == "engine_rest":
+    secret = session.get("sid")
+    if not secret or request.blueprint == "engine_rest":
         return
     with db().begin():
-        user = db().get(User, username)
-        if user is None or not user.active:
+        user = signins.current(db(), secret)
+        if user is None:
             session.clear()
             return
         g.principal = identity.principal_of(user)
@@ -51,21 +53,23 @@ def sign_in():
     username = request.form.get("username", "").strip()
     try:
         with db().begin():
-            user = identity.sign_in(db(), username, request.form.get("password", ""), remote=request.remote_addr)
+            signed = signins.sign_in(db(), username, request.form.get("password", ""), remote=request.remote_addr)
     except TooManyAttempts:
-        flash(_("Too many failed sign-ins for this name. Please wait a quarter of an hour and try again."), "error")
+        flash(_("Too many failed sign-ins. Please wait a quarter of an hour and try again."), "error")
         return render_template("sign_in.html", username=username), 429
-    if user is None:
+    if signed is None:
         flash(_("Wrong user name or password."), "error")
         return render_template("sign_in.html", username=username), 401
     session.clear()
-    session["username"] = user.username
+    session["sid"] = signed[1]
     target = request.args.get("next", "")
     return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("web.inbox"))
 
 
 @bp.post("/sign-out")
 def sign_out():
+    with db().begin():
+        signins.sign_out(db(), session.get("sid"))
     session.clear()
     flash(_("You have signed out."), "info")
     return redirect(url_for("web.sign_in"))

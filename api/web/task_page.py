@@ -5,17 +5,18 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import audit, catalogue, runtime, supervision, tasks
+from engine import audit, catalogue, documents, runtime, supervision, tasks
 from engine.authorizations import AuthorizationRefused, record_refusal
-from engine.errors import Conflict, EngineError, NotFound
+from engine.errors import Conflict, EngineError, Forbidden, NotFound
 from engine.forms import FormInvalid
 from engine.models import User, UserTask
 
 from .. import db, state
 from . import bp
+from .access import refuse
 from .form_fields import fields_of, parse
 from .inbox import markers
 from .messages import describe
@@ -23,13 +24,14 @@ from .session_auth import me, signed_in
 
 
 def _visible(task_id: str):
+    """The task if the signed-in user may see it; None if it no longer waits."""
     row = db().get(UserTask, task_id)
     if row is None:
         return None
     principal = me()
     if not tasks.can_see(row, principal.username, principal.groups) \
             and not supervision.supervises(db(), row.business_key or "", principal):
-        abort(403)
+        raise Forbidden(f"User '{principal.username}' may not see task '{task_id}'", key=row.business_key)
     return row
 
 
@@ -37,19 +39,22 @@ def _visible(task_id: str):
 @signed_in
 def task(task_id: str):
     forms = state().services.forms
-    with db().begin():
-        row = _visible(task_id)
-        if row is None:
-            flash(_("This task is no longer waiting: someone completed it or the case moved on."), "info")
-            return redirect(url_for("web.inbox"))
-        workflow = runtime.load(db(), row.instance_id).workflow  # once: the form's data and the step names
-        task_in_workflow = workflow.get_task_from_id(UUID(task_id))
-        data = dict(task_in_workflow.data) if task_in_workflow is not None else {}
-        form = forms.get(row.form_key) if row.form_key and forms.has(row.form_key) else None
-        case = _case_view(data)
-        history = _history(row.instance_id, workflow)
-        values: dict[str, Any] = tasks.draft_of(db(), task_id)
-        marker = markers(db())(row.due_at)
+    try:
+        with db().begin():
+            row = _visible(task_id)
+            if row is None:
+                flash(_("This task is no longer waiting: someone completed it or the case moved on."), "info")
+                return redirect(url_for("web.inbox"))
+            workflow = runtime.load(db(), row.instance_id).workflow  # once: the form's data and the step names
+            task_in_workflow = workflow.get_task_from_id(UUID(task_id))
+            data = dict(task_in_workflow.data) if task_in_workflow is not None else {}
+            form = forms.get(row.form_key) if row.form_key and forms.has(row.form_key) else None
+            case = _case_view(data)
+            history = _history(row.instance_id, workflow)
+            values: dict[str, Any] = tasks.draft_of(db(), task_id)
+            marker = markers(db())(row.due_at)
+    except Forbidden as hidden:
+        refuse(hidden.params.get("key"))
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST" and form is not None and request.form.get("action") == "draft":
@@ -106,7 +111,14 @@ def _history(instance_id: str, workflow: Any) -> list[dict[str, Any]]:
     steps = _step_names(workflow)
     tz = state().services.tz
     return [{"at": e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), "who": names.get(e.actor, e.actor or ""),
-             "what": labels[e.action], "step": steps.get((e.details or {}).get("activityId"), "")} for e in entries]
+             "what": labels[e.action], "step": steps.get((e.details or {}).get("activityId"), ""),
+             "opinion": _opinion((e.details or {}).get("values") or {})} for e in entries]
+
+
+def _opinion(values: dict[str, Any]) -> str:
+    """What a step said, as the case's record shows it: the opinion, and the reasons of a refusal."""
+    said = [values.get(k) for k in ("opinion", "refusalReasons", "decisionReasons") if values.get(k)]
+    return "；".join(str(s) for s in said)
 
 
 def _step_names(workflow: Any) -> dict[str, str]:
@@ -128,6 +140,6 @@ def _case_view(data: dict[str, Any]) -> dict[str, Any]:
     submitted = [{"name": required.get(m.get("code"), m.get("code")), "sha256": m.get("sha256")}
                  for m in data.get("submittedMaterials") or []]
     shared = [m.get("name") for m in data.get("sharedMaterials") or []]
-    return {"application": shown, "submitted": submitted, "shared": shared,
+    return {"application": shown, "submitted": submitted, "shared": shared, "documents": documents.documents_of(data),
             "missing": data.get("missingMaterials") or [], "item": data.get("itemName"),
             "department": data.get("department")}
