@@ -13,9 +13,19 @@ $(STAMP): setup.cfg pyproject.toml $(wildcard api/translations/*/LC_MESSAGES/*.p
 	$(BIN)/pybabel compile --use-fuzzy -d api/translations
 	touch $(STAMP)
 
-install: $(STAMP)
+# bpmn-js and ECharts from the npm registry, served by the pages as static files (no CDN)
+VENDOR := api/web/static/vendor
+$(VENDOR)/.copied: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)/bpmn-js $(VENDOR)/echarts
+	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(VENDOR)/bpmn-js/
+	cp -r node_modules/bpmn-js/dist/assets/. $(VENDOR)/bpmn-js/
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
+	touch $@
 
-demo: $(STAMP)
+install: $(STAMP) $(VENDOR)/.copied
+
+demo: $(STAMP) $(VENDOR)/.copied
 	$(BIN)/onewindow demo
 
 # Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser),
@@ -29,11 +39,11 @@ $(CHROMIUM) $(CJK_FONT):
 	$(SUDO) apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES) || \
 	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(DEBIAN_PACKAGES))
 
-test: $(STAMP) $(CHROMIUM) $(CJK_FONT)
+test: $(STAMP) $(VENDOR)/.copied $(CHROMIUM) $(CJK_FONT)
 	$(BIN)/python -m pytest
 
 # the browser tests again, keeping their screenshots in docs/screenshots (shown in README)
-screenshots: $(STAMP) $(CHROMIUM) $(CJK_FONT)
+screenshots: $(STAMP) $(VENDOR)/.copied $(CHROMIUM) $(CJK_FONT)
 	ONEWINDOW_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q -k sqlite tests/test_browser_clerk.py
 
 bench: $(STAMP)
@@ -41,4 +51,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/approval_paths.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules $(VENDOR)

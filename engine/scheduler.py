@@ -196,6 +196,7 @@ def set_timer_retries(session: so.Session, timer_id: str, retries: int, actor: s
     now = services(session).clock.now()
     row.retries = retries
     if retries > 0:
+        row.due_at = min(row.due_at, now)  # tried again at the next round, not after the retry delay
         session.execute(sa.update(Incident).where(Incident.configuration == timer_id, Incident.resolved_at.is_(None))
                         .values(resolved_at=now))
     audit.record(session, "timer-retries", actor=actor, instance_id=row.instance_id, entity_id=row.id,

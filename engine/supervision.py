@@ -20,7 +20,7 @@ import sqlalchemy.orm as so
 
 from . import cursors
 from .context import services
-from .errors import InvalidInput
+from .errors import Forbidden, InvalidInput, NotFound
 from .identity import CENTER, Principal
 from .models import CaseClock, Incident, ProcessInstance
 
@@ -80,6 +80,18 @@ def supervises(session: so.Session, business_key: str, viewer: Principal) -> boo
     own = visible_departments(viewer)
     return own is None or session.scalar(sa.select(ProcessInstance.department)
                                          .where(ProcessInstance.business_key == business_key)) == own
+
+
+def supervised_instance(session: so.Session, instance_id: str, viewer: Principal) -> ProcessInstance:
+    """The instance, for a supervisor whose scope includes its department (else Forbidden, NotFound)."""
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"Process instance with id '{instance_id}' does not exist")
+    own = visible_departments(viewer)
+    if not viewer.has_any(("supervisor",)) or (own is not None and instance.department != own):
+        raise Forbidden(f"User '{viewer.username}' does not supervise instance '{instance_id}'",
+                        code="case.not-supervised")
+    return instance
 
 
 def query(found: InstanceFilter, viewer: Principal) -> sa.Select:

@@ -27,6 +27,8 @@ from engine.db import Base, make_engine, make_session_factory
 from engine.migrate import upgrade
 from engine.settings import Settings
 
+#: the browser tests' fixtures (site, browser) live in tests/browser.py
+pytest_plugins = ["tests.browser"]
 BPMN_DIR = Path(__file__).parent / "bpmn"
 PG_ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -1,116 +1,14 @@
-"""Clerk pages in a real browser: Debian's headless chromium driven by Playwright, against the real server.
-
-Screenshots of the main pages go to docs/screenshots/ (shown in README).
-"""
+"""Clerk pages in a real browser (fixtures in tests/browser.py): receiving at the window, review,
+supplement, the representative's decision, the printed documents, another department's 403."""
 from __future__ import annotations
 
-import os
-import tempfile
 import time
-from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
-import requests
 
-from api.demo import seed
-from engine import cases, deploy, external, identity
-from engine.models import User
-from engine.settings import PROJECT_ROOT
-
-from .conftest import serving
-from .paths import ENTERPRISE, FOOD_CHANGE
+from .browser import SCREENSHOTS, complete_service_tasks, printed, run_workers, sign_in
 
 pytestmark = pytest.mark.slow
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-#: `make screenshots` sets this to docs/screenshots (shown in README); a plain test run keeps them in /tmp
-SCREENSHOTS = Path(os.environ.get("ONEWINDOW_SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "onewindow-screenshots")
-PASSWORD = "clerk-pass-1"
-
-
-@pytest.fixture
-def site(database_url: str, sessions, clock, worker_settings, tmp_path: Path):
-    """The real server (waitress, a separate process) on a seeded center, and one case at review."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("the pages are the same on both databases; the browser runs once, on SQLite")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
-    clock.set(datetime.now(timezone.utc))  # the server runs on the wall clock; the case must be received on it too
-    with sessions.begin() as session:
-        deploy.deploy_directory(session, PROJECT_ROOT / "processes", actor="test")
-        seed(session, password=None)
-        session.flush()
-        for user in ("market_clerk", "culture_clerk", "window", "market_chief"):
-            session.get(User, user).password_hash = identity._HASHER.hash(PASSWORD)
-        SITE_TOKEN["worker"] = identity.create_token(session, "worker", "browser test")
-        key = cases.start_case(session, FOOD_CHANGE, ENTERPRISE, channel="window", actor="window",
-                               actor_groups=["window-clerk"], materials=[{"code": "application-form"}]).business_key
-    with sessions.begin() as session:
-        for topic in ("shared-data", "materials-check"):
-            for locked in external.fetch_and_lock(session, "w", [external.TopicRequest(topic, 1000)]):
-                external.complete(session, locked.row.id, "w", {})
-    env = {**os.environ, "ONEWINDOW_DATABASE_URL": database_url, "ONEWINDOW_SECRET_KEY": "browser-test",
-           "ONEWINDOW_DOCUMENTS_DIR": str(worker_settings.documents_dir)}
-    with serving(["serve"], env, tmp_path / "server.log") as (base, _):
-        yield base, key
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
-
-
-def _run_workers(sessions, clock, worker_settings) -> list[str]:
-    """The real worker handlers do what waits (documents signed with the seal, mail), on a thread of their
-    own: pyHanko runs an asyncio loop and Playwright's sync API already has one on this thread."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from .paths import make_center
-
-    center = make_center(sessions, clock, worker_settings, seeded=True)
-    try:
-        with ThreadPoolExecutor(1) as pool:
-            return pool.submit(center.work).result()
-    finally:
-        center.context.ledger.dispose()
-
-
-def _printed(page, base: str, title: str, key: str) -> None:
-    """The case page links the document; what the print dialog gets is the signed PDF."""
-    link = page.wait_for_selector(f"a:has-text('{title}')", timeout=10_000)
-    href = link.get_attribute("href")
-    assert href.endswith(".pdf") and f"/cases/{key}/documents/" in href and link.get_attribute("target") == "_blank"
-    response = page.request.get(base + href)
-    assert response.headers["content-type"] == "application/pdf" and response.body().startswith(b"%PDF")
-
-
-def _complete_service_tasks(base: str) -> None:
-    """Stand in for the workers over the REST API: complete whatever service task waits, with no result."""
-    token = SITE_TOKEN["worker"]
-    headers = {"Authorization": f"Bearer {token}"}
-    locked = requests.post(f"{base}/engine-rest/external-task/fetchAndLock", headers=headers, json={
-        "workerId": "browser-test", "maxTasks": 10,
-        "topics": [{"topicName": t, "lockDuration": 10000} for t in ("acceptance-receipt", "shared-data", "materials-check")]}).json()
-    for task in locked:
-        requests.post(f"{base}/engine-rest/external-task/{task['id']}/complete", headers=headers,
-                      json={"workerId": "browser-test", "variables": {}})
-
-
-SITE_TOKEN: dict[str, str] = {}
-
-
-def _sign_in(page, base: str, user: str) -> None:
-    page.goto(f"{base}/sign-in")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
 
 
 def test_an_approval_clerk_reviews_a_case_and_a_missing_field_shows_the_chinese_error(site, browser):
@@ -118,7 +16,7 @@ def test_an_approval_clerk_reviews_a_case_and_a_missing_field_shows_the_chinese_
     page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 860})
     page.goto(f"{base}/sign-in")
     page.screenshot(path=str(SCREENSHOTS / "sign-in.png"))
-    _sign_in(page, base, "market_clerk")
+    sign_in(page, base, "market_clerk")
     assert page.locator("h1").inner_text() == "待办事项"
     row = page.locator("tr", has_text=key)
     assert "食品经营许可（变更许可事项）" in row.inner_text()
@@ -140,10 +38,10 @@ def test_an_approval_clerk_reviews_a_case_and_a_missing_field_shows_the_chinese_
 def test_a_clerk_of_another_department_cannot_open_the_case(site, browser):
     base, key = site
     page = browser.new_page(locale="zh-CN")
-    _sign_in(page, base, "market_clerk")
+    sign_in(page, base, "market_clerk")
     task_url = page.locator("tr", has_text=key).locator("a").first.get_attribute("href")
     other = browser.new_page(locale="zh-CN")
-    _sign_in(other, base, "culture_clerk")
+    sign_in(other, base, "culture_clerk")
     assert other.locator("tr", has_text=key).count() == 0
     assert other.goto(base + task_url).status == 403
     assert other.goto(f"{base}/cases/{key}").status == 403 and "无权打开此页面" in other.content()
@@ -154,7 +52,7 @@ def test_the_window_receives_a_case_and_prints_the_receipt(site, browser, sessio
 
     base, _ = site
     page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    _sign_in(page, base, "window")
+    sign_in(page, base, "window")
     page.click("text=综合窗口收件")
     page.fill("input[name=q]", "个体工商户")
     page.click("text=查询")
@@ -171,8 +69,8 @@ def test_the_window_receives_a_case_and_prints_the_receipt(site, browser, sessio
     assert heading.startswith("办件 QP-MARKET-")
     key = heading.split(" ", 1)[1]
     # the workers fetch shared data, check the materials and seal the receipt
-    assert _run_workers(sessions, clock, worker_settings) == ["shared-data", "materials-check", "acceptance-receipt"]
-    _printed(page, base, "受理凭证", key)  # the page reloads itself until the receipt is made
+    assert run_workers(sessions, clock, worker_settings) == ["shared-data", "materials-check", "acceptance-receipt"]
+    printed(page, base, "受理凭证", key)  # the page reloads itself until the receipt is made
     page.wait_for_load_state()
     page.screenshot(path=str(SCREENSHOTS / "case-receipt.png"), full_page=True)
 
@@ -181,7 +79,7 @@ def test_the_approval_clerk_asks_for_a_supplement_listing_every_missing_item(sit
                                                                             worker_settings):
     base, key = site
     page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    _sign_in(page, base, "market_clerk")
+    sign_in(page, base, "market_clerk")
     page.locator("tr", has_text=key).locator("a", has_text="受理审查").click()
     page.select_option("select[name=acceptance]", "supplement")
     page.fill("textarea[name=opinion]", "材料不全，一次性告知补正")
@@ -189,24 +87,24 @@ def test_the_approval_clerk_asks_for_a_supplement_listing_every_missing_item(sit
     page.click("text=提交办理")
     assert "已办理：受理审查" in page.locator(".flash").inner_text()
     assert page.locator("tr", has_text=key).count() == 0  # the case waits for the applicant now
-    assert _run_workers(sessions, clock, worker_settings) == ["notify"]
+    assert run_workers(sessions, clock, worker_settings) == ["notify"]
     page.goto(f"{base}/cases/{key}")  # the clerk prints the notice they just issued
-    _printed(page, base, "补正材料告知书", key)
+    printed(page, base, "补正材料告知书", key)
 
 
 def test_the_chief_representative_approves_on_the_spot(site, browser, sessions, clock, worker_settings):
     base, key = site
     clerk = browser.new_page(locale="zh-CN")
-    _sign_in(clerk, base, "market_clerk")
+    sign_in(clerk, base, "market_clerk")
     clerk.locator("tr", has_text=key).locator("a", has_text="受理审查").click()
     clerk.select_option("select[name=acceptance]", "accept")
     clerk.fill("textarea[name=opinion]", "材料齐全，予以受理")
     clerk.click("text=提交办理")
     chief = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    _sign_in(chief, base, "market_chief")
+    sign_in(chief, base, "market_chief")
     deadline = time.monotonic() + 10  # the receipt's service task runs first; without workers the case waits there
     while chief.locator("tr", has_text=key).count() == 0 and time.monotonic() < deadline:
-        _complete_service_tasks(base)
+        complete_service_tasks(base)
         chief.reload()
     chief.locator("tr", has_text=key).locator("a").first.click()
     chief.select_option("select[name=decision]", "grant")
@@ -215,7 +113,7 @@ def test_the_chief_representative_approves_on_the_spot(site, browser, sessions, 
     chief.screenshot(path=str(SCREENSHOTS / "chief-decision.png"), full_page=True)
     chief.click("text=提交办理")
     assert "已办理：首席事务代表决定并用印" in chief.locator(".flash").inner_text()
-    assert _run_workers(sessions, clock, worker_settings) == ["certificate", "result-notice"]
+    assert run_workers(sessions, clock, worker_settings) == ["certificate", "result-notice"]
     chief.goto(f"{base}/cases/{key}")  # the written decision and the licence, sealed by the department
-    _printed(chief, base, "准予行政许可决定书", key)
-    _printed(chief, base, "食品经营许可证", key)
+    printed(chief, base, "准予行政许可决定书", key)
+    printed(chief, base, "食品经营许可证", key)

@@ -1,4 +1,4 @@
-"""The supervisors' console: the case list with its filters and the CSV export (more views to come)."""
+"""The supervisors' console: the case list with its filters and the CSV export."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -55,16 +55,16 @@ def console_cases():
         rows = list(page.rows)
     kept = {k: request.args[k] for k in FILTERS if request.args.get(k)}
     return render_template("console_cases.html", rows=rows, next_cursor=page.next_cursor, kept=kept,
-                           departments=departments, items=items, statuses=_statuses(), warnings=_warnings(),
-                           names={**dict(_statuses()), **dict(_warnings())}, department_names=dict(departments))
+                           departments=departments, items=items, statuses=case_statuses(), warnings=warning_states(),
+                           names={**dict(case_statuses()), **dict(warning_states())}, department_names=dict(departments))
 
 
-def _statuses() -> list[tuple[str, str]]:
+def case_statuses() -> list[tuple[str, str]]:
     return [("running", _("Running")), ("suspended", _("Suspended")), ("completed", _("Closed")),
             ("cancelled", _("Cancelled"))]
 
 
-def _warnings() -> list[tuple[str, str]]:
+def warning_states() -> list[tuple[str, str]]:
     return [("normal", _("On time")), ("yellow", _("Yellow card")), ("red", _("Red card"))]
 
 

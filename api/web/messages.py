@@ -33,6 +33,10 @@ def _templates() -> dict[str, Callable[..., str]]:
         "item.closed": lambda p: _("The item %(item)s takes no new applications at present.", **p),
         "case.unknown": lambda p: _("There is no case %(key)s.", **p),
         "filter.bad-date": lambda p: _("%(value)s is not a date; write it like 2026-11-25.", **p),
+        "intervention.reason-needed": lambda p: _("A written reason is needed (at least four characters); it goes "
+                                                  "into the case history."),
+        "intervention.not-earlier": lambda p: _("That step cannot be reopened: the case must be running, and once "
+                                                "decided it goes back only to steps after the decision."),
         "rating.bad-link": lambda p: _("This rating link is not valid. Please use the link in your rating invitation."),
         "supplement.override-needed": lambda p: _("The first notice did not list %(items)s. Asking for more later needs "
                                                   "a written reason in the field for it.", **p),

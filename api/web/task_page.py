@@ -4,20 +4,20 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import audit, catalogue, documents, runtime, supervision, tasks
+from engine import catalogue, documents, runtime, supervision, tasks
 from engine.authorizations import AuthorizationRefused, record_refusal
 from engine.errors import Conflict, EngineError, Forbidden, NotFound
 from engine.forms import FormInvalid
-from engine.models import User, UserTask
+from engine.models import UserTask
 
 from .. import db, state
 from . import bp
 from .access import refuse
 from .form_fields import fields_of, parse
+from .history import action_labels, history as case_history, step_names
 from .inbox import markers
 from .messages import describe
 from .session_auth import me, signed_in
@@ -50,7 +50,7 @@ def task(task_id: str):
             data = dict(task_in_workflow.data) if task_in_workflow is not None else {}
             form = forms.get(row.form_key) if row.form_key and forms.has(row.form_key) else None
             case = _case_view(data)
-            history = _history(row.instance_id, workflow)
+            history = case_history(row.instance_id, step_names(workflow), action_labels())
             values: dict[str, Any] = tasks.draft_of(db(), task_id)
             marker = markers(db())(row.due_at)
     except Forbidden as hidden:
@@ -89,42 +89,6 @@ def task(task_id: str):
             return redirect(url_for("web.inbox"))
     return render_template("task.html", task=row, form=form, case=case, marker=marker, history=history,
                            fields=fields_of(form.schema, values, errors) if form else []), status
-
-
-def _action_labels() -> dict[str, str]:
-    """The audit actions a clerk reads in a case's history, in the page's language."""
-    return {"start": _("Case received"), "complete-task": _("Completed"), "claim": _("Claimed"),
-            "unclaim": _("Returned to the group"), "save-draft": _("Saved a draft"),
-            "complete-external-task": _("Service task done"), "message": _("Message received"),
-            "clock-accepted": _("Case accepted"), "clock-supplement-requested": _("Supplement requested"),
-            "clock-supplement-complete": _("Accepted after the supplement"), "clock-suspended": _("Clock suspended"),
-            "clock-resumed": _("Clock resumed"), "clock-extended": _("Time limit extended"),
-            "clock-closed": _("Decided"), "authorization-refused": _("Refused: no valid authorization")}
-
-
-def _history(instance_id: str, workflow: Any) -> list[dict[str, Any]]:
-    """Who did what and when in this case, from the audit log (names of people and steps, local time)."""
-    labels = _action_labels()
-    entries = [e for e in audit.entries_for(db(), instance_id) if e.action in labels]
-    names = dict(db().execute(sa.select(User.username, User.display_name)
-                              .where(User.username.in_({e.actor for e in entries if e.actor}))).all())
-    steps = _step_names(workflow)
-    tz = state().services.tz
-    return [{"at": e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), "who": names.get(e.actor, e.actor or ""),
-             "what": labels[e.action], "step": steps.get((e.details or {}).get("activityId"), ""),
-             "opinion": _opinion((e.details or {}).get("values") or {})} for e in entries]
-
-
-def _opinion(values: dict[str, Any]) -> str:
-    """What a step said, as the case's record shows it: the opinion, and the reasons of a refusal."""
-    said = [values.get(k) for k in ("opinion", "refusalReasons", "decisionReasons") if values.get(k)]
-    return "；".join(str(s) for s in said)
-
-
-def _step_names(workflow: Any) -> dict[str, str]:
-    specs = [workflow.spec, *workflow.subprocess_specs.values()]
-    return {t.bpmn_id: t.bpmn_name for spec in specs for t in spec.task_specs.values()
-            if getattr(t, "bpmn_id", None) and getattr(t, "bpmn_name", None)}
 
 
 def _case_view(data: dict[str, Any]) -> dict[str, Any]:
