@@ -1,4 +1,5 @@
-"""What an instance did and is doing, element by element: the source of the supervisors' diagram.
+"""What an instance did and is doing, element by element, and where the cases of a deployed version wait:
+the sources of the supervisors' diagrams.
 
 Called processes run inside the calling instance (a 一件事 calls the decision
 process once per department), so one instance spans several definitions;
@@ -17,7 +18,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from SpiffWorkflow.util.task import TaskState
 
-from .models import Incident, ProcessDefinition, Timer
+from .models import ExternalTask, Incident, MessageSubscription, ProcessDefinition, ProcessInstance, Timer, UserTask
+from .deploy import read_bpmn
+from .projections import containing_process
 from .runtime import Loaded
 
 ACTIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
@@ -72,11 +75,8 @@ def activity_states(session: so.Session, loaded: Loaded) -> list[DefinitionState
 
 
 def _definition_key(task: Any, definitions: dict[str, ProcessDefinition], root_key: str) -> str:
-    """The deployed process whose file holds the task: climb embedded subprocesses to a process we know."""
-    workflow = task.workflow
-    while workflow.spec.name not in definitions and getattr(workflow, "parent_workflow", None) is not None:
-        workflow = workflow.parent_workflow
-    return workflow.spec.name if workflow.spec.name in definitions else root_key
+    key = containing_process(task, definitions)
+    return key if key in definitions else root_key
 
 
 def _owner(found: dict[str, DefinitionStates], activity_id: str, root: DefinitionStates) -> DefinitionStates:
@@ -85,3 +85,52 @@ def _owner(found: dict[str, DefinitionStates], activity_id: str, root: Definitio
         if activity_id in states.elements:
             return states
     return root
+
+
+@dataclass
+class ElementLoad:
+    """Where cases wait in one deployed version: rows of the projections, counted per element."""
+
+    waiting: int = 0
+    #: open incidents by type (failedExternalTask, failedJob)
+    incidents: dict[str, int] = field(default_factory=dict)
+
+
+def definition_statistics(session: so.Session, definition_id: str, department: str | None = None
+                          ) -> dict[str, ElementLoad]:
+    """Per element of the definition: tasks, service tasks, timers and messages waiting there now, and open
+    incidents — counted on the projection tables by (element definition, activity), an index each; with
+    ``department``, only that department's cases (a department's supervisors)."""
+    found: dict[str, ElementLoad] = {}
+    for model in (UserTask, ExternalTask, Timer, MessageSubscription):
+        stmt = _scoped(sa.select(model.activity_id, sa.func.count()).where(model.element_definition_id == definition_id)
+                       .group_by(model.activity_id), model, department)
+        if model is Timer:
+            stmt = stmt.where(Timer.instance_id.is_not(None))
+        for activity_id, count in session.execute(stmt):
+            found.setdefault(activity_id, ElementLoad()).waiting += count
+    open_incidents = _scoped(sa.select(Incident.activity_id, Incident.incident_type, sa.func.count())
+                             .where(Incident.element_definition_id == definition_id, Incident.resolved_at.is_(None))
+                             .group_by(Incident.activity_id, Incident.incident_type), Incident, department)
+    for activity_id, kind, count in session.execute(open_incidents):
+        found.setdefault(activity_id, ElementLoad()).incidents[kind] = count
+    return found
+
+
+def _scoped(stmt: sa.Select, model: Any, department: str | None) -> sa.Select:
+    if department is None:
+        return stmt
+    return stmt.join(ProcessInstance, ProcessInstance.id == model.instance_id).where(
+        ProcessInstance.department == department)
+
+
+def running_instances(session: so.Session, definition_id: str) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(ProcessInstance).where(
+        ProcessInstance.definition_id == definition_id, ProcessInstance.status == "running"))
+
+
+def element_names(definition: ProcessDefinition) -> dict[str, str]:
+    """Element id → name in the definition's own XML (stored and checked at deploy: read with the same
+    hardened reader)."""
+    tree = read_bpmn(definition.xml.encode("utf-8"), definition.resource_name, len(definition.xml.encode("utf-8")))
+    return {e.get("id"): e.get("name") for e in tree.iter() if isinstance(e.tag, str) and e.get("id") and e.get("name")}

@@ -29,7 +29,7 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from . import audit
+from . import audit, indicators
 from .calendar import Deadline, WorkingCalendar
 from .context import services
 from .db import is_postgres
@@ -113,16 +113,28 @@ def open_clock(session: so.Session, instance: ProcessInstance, variables: dict[s
     return clock
 
 
-def close_clock(session: so.Session, instance_id: str, actor: str | None) -> None:
-    """The case ended (decided, withdrawn or cancelled): the clock stops where it stands."""
+#: how a clock stops; the first two end the case's handling (办结) and count in the indicators
+DECIDED, NOT_ACCEPTED, ENDED = "decided", "not-accepted", "ended"
+
+
+def close_clock(session: so.Session, instance_id: str, actor: str | None, outcome: str = ENDED) -> None:
+    """The case ended (decided, not accepted, withdrawn or cancelled): the clock stops where it stands.
+    A decision records the working days it took from acceptance, pauses excluded (art. 45)."""
     clock = session.get(CaseClock, instance_id)
     if clock is None or clock.closed_at is not None:
         return
     now = services(session).clock.now()
     clock.closed_at, clock.next_check_at = now, None
     deadline = effective_deadline(clock)
+    clock.outcome, clock.on_time = outcome, deadline is None or now <= deadline
+    if outcome == DECIDED:
+        started = clock.accepted_at or clock.received_at
+        used = current_calendar(session).working_days_between(started, now) - clock.suspended_days
+        clock.working_days_used = max(used, 0)
     audit.record(session, "clock-closed", actor=actor, instance_id=instance_id, details={
-        "onTime": deadline is None or now <= deadline, "warningState": clock.warning_state})
+        "onTime": clock.on_time, "warningState": clock.warning_state, "outcome": outcome})
+    if outcome in (DECIDED, NOT_ACCEPTED):
+        indicators.count_close(session, clock)
 
 
 def get_clock(session: so.Session, instance_id: str) -> CaseClock:

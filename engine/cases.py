@@ -17,7 +17,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from . import authorizations, catalogue, ratings, runtime
+from . import authorizations, catalogue, indicators, ratings, runtime
 from .context import services
 from .db import is_postgres
 from .deploy import latest_definition
@@ -54,6 +54,7 @@ def start_case(session: so.Session, item_code: str, application: dict[str, Any],
                                       actor=actor)
     instance.item_code, instance.item_name, instance.department = item.code, item.name, item.department
     instance.applicant_name = (variables["applicant"].get("applicantName") or None)
+    indicators.count_receipt(session, instance, channel=channel, case_type=item.case_type)
     return instance
 
 

@@ -196,6 +196,7 @@ def raise_incident(session: so.Session, row: ExternalTask, kind: str, message: s
         existing.message = message
         return existing
     incident = Incident(id=str(uuid.uuid4()), instance_id=row.instance_id, definition_id=row.definition_id,
+                        element_definition_id=row.element_definition_id,
                         activity_id=row.activity_id, incident_type=kind, configuration=row.id,
                         message=message, created_at=services(session).clock.now())
     session.add(incident)

@@ -13,6 +13,8 @@ A process designer marks elements with extension properties
 * ``stamp`` — variables set to the engine's current time when the element
   completes (``surveyStartedAt``), so deadlines count from the engine's clock,
   never from a client's;
+* ``indicator`` — ``rating``: the element records the case's 好差评 rating
+  (variable ``rating``) in the center's indicators (``engine.indicators``);
 The engine also reads, where the step is checked rather than moved:
 ``authorization`` — powers (``decide``, ``seal``, ``pre-review``) the person
 completing a user task must hold for the case's item (``engine.tasks`` with
@@ -31,7 +33,7 @@ from typing import Any
 
 import sqlalchemy.orm as so
 
-from . import caseclock
+from . import caseclock, indicators
 from .context import services
 from .errors import BadUserRequest, InvalidInput
 from .models import CaseClock
@@ -69,6 +71,8 @@ def on_completed(workflow: Any, task: Any) -> None:
             task.data[name] = local
     if props.get("caseClock"):
         _move_clock(context, task, props["caseClock"], local)
+    if props.get("indicator") == "rating" and task.data.get("rating"):
+        indicators.count_rating(context.session, context.instance_id, str(task.data["rating"]))
 
 
 def on_ready(workflow: Any, task: Any) -> None:
@@ -107,7 +111,7 @@ def _move_clock(context: MarkerContext, task: Any, action: str, local_now: str) 
     elif action == "supplement-received":
         data["supplementReceivedAt"] = local_now
     elif action == "not-accepted":
-        caseclock.close_clock(session, instance_id, actor)
+        caseclock.close_clock(session, instance_id, actor, caseclock.NOT_ACCEPTED)
     elif action == "survey-started":
         _start_survey(session, instance_id, data, actor, clock)
     elif action == "survey-ended":
@@ -117,7 +121,7 @@ def _move_clock(context: MarkerContext, task: Any, action: str, local_now: str) 
     elif action == "decided":
         data["decidedAt"] = local_now
         if not data.get("bundleItem"):
-            caseclock.close_clock(session, instance_id, actor)
+            caseclock.close_clock(session, instance_id, actor, caseclock.DECIDED)
     else:
         raise InvalidInput(f"Unknown caseClock marker '{action}' on element '{task.task_spec.bpmn_id}'")
 

@@ -70,6 +70,7 @@ class ProcessDefinition(Base):
 class ProcessInstance(Base):
     __tablename__ = "process_instance"
     __table_args__ = (sa.Index("ix_process_instance_status_started", "status", "started_at"),
+                      sa.Index("ix_process_instance_definition_status", "definition_id", "status"),
                       sa.Index("ix_process_instance_started", "started_at", "id"),
                       sa.Index("ix_process_instance_department_started", "department", "started_at", "id"),
                       sa.Index("ix_process_instance_item_started", "item_code", "started_at", "id"),
@@ -110,6 +111,8 @@ class WaitingActivity:
     definition_key: so.Mapped[str] = so.mapped_column(sa.String(150))
     business_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
     activity_id: so.Mapped[str] = so.mapped_column(sa.String(255))
+    #: the definition whose file holds the element (a called process's, for its tasks): heat maps count by it
+    element_definition_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
 
 
 class UserTask(WaitingActivity, Base):
@@ -121,7 +124,8 @@ class UserTask(WaitingActivity, Base):
                                postgresql_ops={"business_key": "varchar_pattern_ops"}),
                       sa.Index("ix_user_task_applicant", "applicant_name",
                                postgresql_ops={"applicant_name": "varchar_pattern_ops"}),
-                      sa.Index("ix_user_task_urgency", "due_at", "created_at", "id"))
+                      sa.Index("ix_user_task_urgency", "due_at", "created_at", "id"),
+                      sa.Index("ix_user_task_element", "element_definition_id", "activity_id"))
 
     name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
     #: what an inbox shows of the case without loading it: the item and the applicant (办件 context)
@@ -165,7 +169,8 @@ class ExternalTask(WaitingActivity, Base):
     """A service task waiting for a worker: the fetch-and-lock queue."""
 
     __tablename__ = "external_task"
-    __table_args__ = (sa.Index("ix_external_task_fetch", "topic", "priority", "created_at"),)
+    __table_args__ = (sa.Index("ix_external_task_fetch", "topic", "priority", "created_at"),
+                      sa.Index("ix_external_task_element", "element_definition_id", "activity_id"))
 
     topic: so.Mapped[str] = so.mapped_column(sa.String(255))
     priority: so.Mapped[int] = so.mapped_column(default=0)
@@ -180,6 +185,7 @@ class ExternalTask(WaitingActivity, Base):
 
 class Incident(Base):
     __tablename__ = "incident"
+    __table_args__ = (sa.Index("ix_incident_element", "element_definition_id", "activity_id", "resolved_at"),)
 
     id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True)
     instance_id: so.Mapped[str] = so.mapped_column(
@@ -187,6 +193,7 @@ class Incident(Base):
     )
     definition_id: so.Mapped[str] = so.mapped_column(sa.String(200))
     activity_id: so.Mapped[str] = so.mapped_column(sa.String(255))
+    element_definition_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
     incident_type: so.Mapped[str] = so.mapped_column(sa.String(50))
     #: the external task id for failedExternalTask incidents
     configuration: so.Mapped[Optional[str]] = so.mapped_column(sa.String(36), index=True)
@@ -199,6 +206,7 @@ class MessageSubscription(Base):
     """A waiting message catch event (instance set) or a message start event (instance null)."""
 
     __tablename__ = "message_subscription"
+    __table_args__ = (sa.Index("ix_message_subscription_element", "element_definition_id", "activity_id"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=True)
     message_name: so.Mapped[str] = so.mapped_column(sa.String(255), index=True)
@@ -207,6 +215,7 @@ class MessageSubscription(Base):
     )
     definition_id: so.Mapped[str] = so.mapped_column(sa.String(200))
     activity_id: so.Mapped[str] = so.mapped_column(sa.String(255))
+    element_definition_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
     task_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(36))
     business_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
@@ -271,7 +280,8 @@ class Timer(Base):
     """
 
     __tablename__ = "timer"
-    __table_args__ = (sa.Index("ix_timer_due", "due_at"),)
+    __table_args__ = (sa.Index("ix_timer_due", "due_at"),
+                      sa.Index("ix_timer_element", "element_definition_id", "activity_id"))
 
     id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True)
     instance_id: so.Mapped[Optional[str]] = so.mapped_column(
@@ -281,6 +291,7 @@ class Timer(Base):
         sa.ForeignKey("process_definition.id", ondelete="CASCADE"), index=True
     )
     activity_id: so.Mapped[str] = so.mapped_column(sa.String(255))
+    element_definition_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
     #: boundary | intermediate | start
     event_kind: so.Mapped[str] = so.mapped_column(sa.String(16))
     #: the expression's value, for people reading the timer list (e.g. "R3/PT10M")
@@ -377,6 +388,11 @@ class CaseClock(Base):
     warning_state: so.Mapped[str] = so.mapped_column(sa.String(8), default="normal")
     next_check_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime(), index=True)
     closed_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    #: how the clock stopped: decided | not-accepted | ended (withdrawn, cancelled, completed without a decision)
+    outcome: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
+    #: working days from acceptance to the decision, pauses excluded (art. 45), and whether within the deadline
+    working_days_used: so.Mapped[Optional[int]]
+    on_time: so.Mapped[Optional[bool]]
     lock_version: so.Mapped[int] = so.mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": lock_version}
@@ -534,3 +550,34 @@ class SignInFailure(Base):
     username: so.Mapped[str] = so.mapped_column(sa.String(100))
     remote: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
     at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+
+
+class CaseDayStat(Base):
+    """The center's indicators per day, department and item, counted when things happen (a receipt, a
+    close, a rating), so the dashboard reads a few thousand rows however many cases there are."""
+
+    __tablename__ = "case_day_stat"
+    __table_args__ = (sa.Index("ix_case_day_stat_department_day", "department", "day"),)
+
+    day: so.Mapped[date] = so.mapped_column(sa.Date, primary_key=True)
+    department: so.Mapped[str] = so.mapped_column(sa.String(50), primary_key=True)
+    item_code: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    received: so.Mapped[int] = so.mapped_column(default=0)
+    #: received through the 一网通办 portal (网办)
+    online: so.Mapped[int] = so.mapped_column(default=0)
+    #: instant items (即办件, GB/T 39046 case type 1)
+    instant: so.Mapped[int] = so.mapped_column(default=0)
+    #: cases whose handling ended this day: decided, or not accepted (办结)
+    completed: so.Mapped[int] = so.mapped_column(default=0)
+    #: of those, ended within the promised (or else the legal) deadline
+    on_time: so.Mapped[int] = so.mapped_column(default=0)
+    #: decided cases, with the working days they used (pauses excluded) and the days they were promised
+    decided: so.Mapped[int] = so.mapped_column(default=0)
+    working_days_used: so.Mapped[int] = so.mapped_column(default=0)
+    promised_days: so.Mapped[int] = so.mapped_column(default=0)
+    #: ratings recorded this day, by level: 非常满意, 满意, 基本满意, 不满意, 非常不满意
+    rated_1: so.Mapped[int] = so.mapped_column(default=0)
+    rated_2: so.Mapped[int] = so.mapped_column(default=0)
+    rated_3: so.Mapped[int] = so.mapped_column(default=0)
+    rated_4: so.Mapped[int] = so.mapped_column(default=0)
+    rated_5: so.Mapped[int] = so.mapped_column(default=0)

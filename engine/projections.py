@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -67,22 +67,40 @@ def sync(session: so.Session, loaded: "Loaded", now: datetime) -> None:
     before = loaded.before or Waits()
     after = Waits() if instance.status in ENDED else waits_of(loaded.workflow)
     suspended = instance.status == "suspended"
+    owner = element_definitions(loaded)
 
     _replace(session, UserTask, UserTask.id, before.users, after.users,
-             lambda t: new_user_task(loaded, t, now), suspended)
+             lambda t: new_user_task(loaded, t, now), suspended, owner)
     removed = _replace(session, ExternalTask, ExternalTask.id, before.externals, after.externals,
-                       lambda t: new_external_task(loaded, t, now), suspended)
+                       lambda t: new_external_task(loaded, t, now), suspended, owner)
     _resolve_incidents(session, instance.id, removed, now, all_open=instance.status in ENDED)
     _replace(session, MessageSubscription, MessageSubscription.task_id, before.messages, after.messages,
-             lambda t: new_subscriptions(loaded, t, now), suspended=None)
+             lambda t: new_subscriptions(loaded, t, now), None, owner)
     _replace(session, Timer, Timer.id, before.timers, after.timers,
-             lambda t: new_timer(loaded, t, after.due[str(t.id)], now), suspended)
+             lambda t: new_timer(loaded, t, after.due[str(t.id)], now), suspended, owner)
     _move_due_timers(session, before.due, after.due)
     loaded.before = after
 
 
+def element_definitions(loaded: "Loaded") -> Callable[[Any], str]:
+    """Task → id of the deployed definition whose file holds its element (the instance's own, or a called
+    process's: call activities run inside the calling instance)."""
+    ids = {loaded.definition.key: loaded.definition.id}
+    ids.update({called.split(":", 1)[0]: called for called in loaded.instance.called_definition_ids or []})
+    return lambda task: ids.get(containing_process(task, ids), loaded.definition.id)
+
+
+def containing_process(task: Any, known: Iterable[str]) -> str:
+    """The key of the process that holds the task: embedded subprocesses climb to the process around them."""
+    known = set(known)
+    workflow = task.workflow
+    while workflow.spec.name not in known and getattr(workflow, "parent_workflow", None) is not None:
+        workflow = workflow.parent_workflow
+    return workflow.spec.name
+
+
 def _replace(session: so.Session, model: Any, key: Any, before: dict[str, Any], after: dict[str, Any],
-             build: Any, suspended: bool | None) -> list[str]:
+             build: Any, suspended: bool | None, owner: Callable[[Any], str]) -> list[str]:
     removed = [task_id for task_id in before if task_id not in after]
     if removed:
         if model is UserTask:  # through the ORM, so no stale candidate stays in the identity map
@@ -95,6 +113,7 @@ def _replace(session: so.Session, model: Any, key: Any, before: dict[str, Any], 
         for row in rows if isinstance(rows, list) else [rows]:
             if suspended is not None:
                 row.suspended = suspended
+            row.element_definition_id = owner(task)
             session.add(row)
     return removed
 

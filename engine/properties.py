@@ -35,7 +35,7 @@ def attach(specs: list[Any], properties: dict[tuple[str, str], dict[str, str]]) 
         for task_spec in process_spec.task_specs.values():
             props = properties.get((process_spec.name, getattr(task_spec, "bpmn_id", None) or ""), {})
             task_spec.onewindow_properties = props
-            if props.get("caseClock") or props.get("stamp"):
+            if props.get("caseClock") or props.get("stamp") or props.get("indicator"):
                 task_spec.completed_event.connect(_on_completed)
             if props.get("caseClockOnReady"):
                 task_spec.ready_event.connect(_on_ready)

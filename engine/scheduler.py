@@ -72,6 +72,7 @@ def replace_start_timers(session: so.Session, definition: ProcessDefinition, tim
         value = evaluate_standalone(timer.definition, script_engine_for(session))
         schedule = schedule_for(timer_kind(timer.definition), value, now, svc.tz)
         session.add(Timer(id=str(uuid.uuid4()), instance_id=None, definition_id=definition.id,
+                          element_definition_id=definition.id,
                           activity_id=timer.activity_id, event_kind="start",
                           description=str(timer.definition.expression)[:255], due_at=schedule.due,
                           remaining=schedule.remaining,
@@ -182,6 +183,7 @@ def _record_failure(session: so.Session, timer_id: str, exc: Exception, now: dat
     row.due_at = now + timedelta(seconds=svc.settings.timer_retry_delay)
     if row.retries == 0 and row.instance_id is not None:
         session.add(Incident(id=str(uuid.uuid4()), instance_id=row.instance_id, definition_id=row.definition_id,
+                             element_definition_id=row.element_definition_id,
                              activity_id=row.activity_id, incident_type=FAILED_JOB, configuration=row.id,
                              message=str(exc), created_at=now))
     audit.record(session, "timer-failed", actor=SCHEDULER_ACTOR, instance_id=row.instance_id, entity_id=row.id,

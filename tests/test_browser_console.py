@@ -64,3 +64,19 @@ def test_retrying_an_incident_from_the_page_moves_the_case_on(site, browser, ses
     page.reload()
     page.wait_for_selector(".diagram[data-rendered=true]")
     assert page.locator('.djs-element.ow-active[data-element-id="Task_chief_decision"]').count() == 1
+
+
+def test_the_dashboard_draws_its_charts_and_the_process_view_its_heat_map(site, browser):
+    base, _ = site
+    page = browser.new_page(locale="zh-CN", viewport={"width": 1366, "height": 1000})
+    sign_in(page, base, "supervisor")
+    page.click("text=数据看板")
+    page.wait_for_selector("body[data-charts='5']")
+    assert page.locator(".chart[data-rendered=true] svg").count() == 5  # five ECharts drawings
+    assert page.locator("#kpi-received").inner_text() == "1"  # the case the site received today
+    page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+    page.click("nav >> text=流程")
+    page.click("text=综合窗口收件受理")
+    page.wait_for_selector(".diagram[data-rendered=true]")
+    assert page.locator('.djs-element.ow-heat-5[data-element-id="Task_acceptance_review"]').count() == 1
+    page.screenshot(path=str(SCREENSHOTS / "process-heat-map.png"), full_page=True)

@@ -50,7 +50,7 @@ def test_the_case_page_shows_where_the_case_is_and_its_history(console, center):
     page = client.get(f"/console/instances/{instance}").get_data(as_text=True)
     intake, decision = diagram_data(page)
     assert intake["elements"]["Task_acceptance_review"] == {"marker": "completed", "completed": 1, "active": 0,
-                                                           "incidents": 0}
+                                                           "incidents": 0, "badge": ""}
     assert decision["elements"]["Task_chief_decision"]["marker"] == "active"
     assert "<bpmn:process" in intake["xml"] and 'id="approval_decision"' in decision["xml"]
     assert re.search(r'<tr class="ow-active"><td>首席事务代表决定并用印</td>', page)  # the same without JavaScript
@@ -103,3 +103,48 @@ def test_an_incident_is_retried_from_the_page_and_the_case_moves_on(console, cen
     client.post(f"/console/instances/{instance}/incidents/{incident}/retry", data={"csrf_token": _csrf(page)})
     assert center.work() == ["shared-data", "materials-check"]
     assert center.waiting(key) == ["Task_acceptance_review"]
+
+
+def test_the_process_view_is_a_heat_map_of_where_cases_wait(console, center):
+    app, client = console
+    at_decision(center), at_decision(center)
+    listing = client.get("/console/processes").get_data(as_text=True)
+    decision_id = re.search(r'href="/console/processes/(approval_decision:1:[0-9a-f-]+)"', listing).group(1)
+    page = client.get(f"/console/processes/{decision_id}").get_data(as_text=True)
+    [diagram] = diagram_data(page)
+    assert diagram["elements"] == {"Task_chief_decision": {"marker": "heat-5", "badge": "2"}}
+    assert re.search(r'<tr class="ow-heat-5"><td>首席事务代表决定并用印</td><td>2</td>', page)
+    with state(app).sessions.begin() as session:
+        secret = identity.create_token(session, "supervisor", "heat map")
+    stats = app.test_client().get(f"/engine-rest/process-definition/{decision_id}/statistics",
+                                  headers={"Authorization": f"Bearer {secret}"})
+    assert stats.json == [{"id": "Task_chief_decision", "instances": 2, "failedJobs": 0, "incidents": []}]
+
+
+def test_the_dashboard_shows_the_indicators_and_a_department_sees_its_own(console, center):
+    app, client = console
+    decided = at_decision(center)
+    center.complete(decided, "Task_chief_decision", "market_chief", {"decision": "grant", "opinion": "准予",
+                                                                     "sealConfirmed": True})
+    center.receive(PERFORMANCE, ENTERPRISE, [{"code": "application-form"}, {"code": "programme"}])
+    page = client.get("/console/dashboard?from=2026-01-01&to=2026-01-31").get_data(as_text=True)
+    assert '<strong id="kpi-received">2</strong>' in page
+    table = page[page.index('id="table-departments"'):]
+    assert re.search(r"<td>区市场监督管理局</td><td>1</td><td>1</td>\s*<td>100.0%</td>", table), table[:1500]
+    assert '<div class="chart" id="chart-days"></div>' in page and "echarts.min.js" in page
+    with state(app).sessions.begin() as session:
+        boss = identity.create_token(session, "culture_boss", "dashboard")
+        center_sup = identity.create_token(session, "supervisor", "dashboard")
+    rest = app.test_client()
+    figures = rest.get("/engine-rest/dashboard?from=2026-01-01&to=2026-01-31",
+                       headers={"Authorization": f"Bearer {center_sup}"}).json
+    assert figures["total"]["received"] == 2 and figures["total"]["completed"] == 1
+    assert [d["department"] for d in figures["departments"]] == ["culture", "market"]
+    assert figures["days"] == [{"day": "2026-01-05", "received": 2, "completed": 1}]
+    own = rest.get("/engine-rest/dashboard?from=2026-01-01&to=2026-01-31", headers={"Authorization": f"Bearer {boss}"})
+    assert own.json["department"] == "culture" and own.json["total"]["received"] == 1
+    other = rest.get("/engine-rest/dashboard?department=market", headers={"Authorization": f"Bearer {boss}"})
+    assert other.status_code == 403
+    reversed_period = rest.get("/engine-rest/dashboard?from=2026-02-01&to=2026-01-01",
+                               headers={"Authorization": f"Bearer {center_sup}"})
+    assert reversed_period.status_code == 400 and "after it ends" in reversed_period.json["message"]

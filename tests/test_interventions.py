@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from engine import activities, external, interventions, runtime
+from engine import activities, deploy, external, interventions, runtime
 from engine.errors import BadUserRequest, InvalidInput
 from engine.models import AuditEntry, ExternalTask, Incident
 
@@ -129,3 +129,25 @@ def test_cancel_suspend_and_resume_need_a_reason_and_are_on_record(center):
             AuditEntry.action.in_(["suspend", "resume", "cancel"])).order_by(AuditEntry.id))]
     assert said == [("suspend", "申请人涉嫌提供虚假材料，待核查"), ("resume", "核查完毕，材料真实"),
                     ("cancel", "申请人书面撤回申请")]
+
+
+def test_a_versions_heat_map_counts_what_waits_in_it_even_inside_called_processes(center):
+    at_decision(center), at_decision(center)
+    center.receive(FOOD_CHANGE, ENTERPRISE, [{"code": "application-form"}])  # still at the shared data
+    with center.sessions.begin() as session:
+        decision = deploy.latest_definition(session, "approval_decision")
+        intake = deploy.latest_definition(session, "window_intake")
+        heat = activities.definition_statistics(session, decision.id)
+        assert {a: (load.waiting, load.incidents) for a, load in heat.items()} == {"Task_chief_decision": (2, {})}
+        [locked] = external.fetch_and_lock(session, "w", [external.TopicRequest("shared-data", 1000)])
+        external.failure(session, locked.row.id, "w", error_message="超时", error_details=None, retries=0,
+                         retry_timeout_ms=0)
+    with center.sessions.begin() as session:
+        intake_heat = activities.definition_statistics(session, intake.id)
+        assert intake_heat["Task_shared_data"].waiting == 1
+        assert intake_heat["Task_shared_data"].incidents == {"failedExternalTask": 1}
+        assert "Call_decision" not in intake_heat  # the two decisions wait inside the called process
+        assert activities.running_instances(session, intake.id) == 3
+        assert activities.definition_statistics(session, decision.id, department="culture") == {}
+        decision = session.get(type(decision), decision.id)
+        assert activities.element_names(decision)["Task_chief_decision"] == "首席事务代表决定并用印"

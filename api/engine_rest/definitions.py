@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Response, jsonify, request
 
-from engine import cases, deploy, runtime
+from engine import activities, cases, deploy, runtime
 from engine.errors import NotFound
 from engine.models import ProcessDefinition
 
@@ -128,3 +128,17 @@ def start_by_key(key: str):
 @allowed("start")
 def start_by_id(definition_id: str):
     return _start(None, definition_id)
+
+
+@bp.get("/process-definition/<definition_id>/statistics")
+@allowed("read")
+def definition_statistics(definition_id: str):
+    """Where this version's cases wait now, per element (Camunda's activity statistics)."""
+    session = db()
+    with session.begin():
+        _by_id(session, definition_id)
+        found = activities.definition_statistics(session, definition_id)
+        return jsonify([{"id": activity_id, "instances": load.waiting,
+                         "failedJobs": load.incidents.get("failedJob", 0),
+                         "incidents": [{"incidentType": kind, "incidentCount": n} for kind, n in sorted(load.incidents.items())]}
+                        for activity_id, load in sorted(found.items())])

@@ -51,7 +51,37 @@ def _clock_command(operation_id: str, summary: str, description: str, body: dict
                errors={**_CLOCK_ERRORS, **(errors or {})})
 
 
+_INDICATORS = {
+    "received": _s("integer", "Cases received."), "completed": _s("integer", "Cases whose handling ended (办结)."),
+    "decided": _s("integer", "Cases decided."), "onTimeRate": _s("number", "Ended within the deadline.", nullable=True),
+    "instantShare": _s("number", "Share of instant items (即办件).", nullable=True),
+    "onlineShare": _s("number", "Share received online (网办).", nullable=True),
+    "averageWorkingDaysUsed": _s("number", "Working days from acceptance to decision.", nullable=True),
+    "averagePromisedDays": _s("number", "Working days promised.", nullable=True),
+    "ratings": _s("object", "Ratings by level (非常满意 … 非常不满意)."),
+}
 SCHEMAS: dict[str, dict[str, Any]] = {
+    "DashboardDto": _obj({
+        "from": _s("string", "First day."), "to": _s("string", "Last day."),
+        "department": _s("string", "The department, or null for all.", nullable=True),
+        "total": _obj(dict(_INDICATORS), "The whole period."),
+        "days": {"type": "array", "description": "Received and completed per day.", "items": _obj({
+            "day": _s("string", "The day."), "received": _s("integer", "Received."),
+            "completed": _s("integer", "Completed.")}, "One day.")},
+        "departments": {"type": "array", "description": "Per department.", "items": _obj(
+            {"department": _s("string", "Department code."), **_INDICATORS}, "One department.")},
+        "items": {"type": "array", "description": "Per item.", "items": _obj(
+            {"itemCode": _s("string", "Item code."), "department": _s("string", "Department code."), **_INDICATORS},
+            "One item.")},
+        "openCases": _s("object", "Open cases now by warning state: normal, yellow, red."),
+    }, "The center's indicators over a period."),
+    "ActivityStatisticsDto": _obj({
+        "id": _s("string", "The element (activity) id."), "instances": _s("integer", "What waits there now."),
+        "failedJobs": _s("integer", "Open incidents of failed timers."),
+        "incidents": {"type": "array", "description": "Open incidents by type.", "items": _obj({
+            "incidentType": _s("string", "failedExternalTask or failedJob."),
+            "incidentCount": _s("integer", "How many.")}, "Incidents of one type.")}},
+        "What waits at one element of a process definition."),
     "CaseInstancePageDto": _obj({
         "items": {"type": "array", "description": "The cases.", "items": _obj({
             "id": _s("string", "Process instance id."), "businessKey": _s("string", "Case number.", nullable=True),
@@ -280,4 +310,23 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
         permission="read", parameters=[_query("from", "A date or date-time."),
                                        _query("days", "Working days.", "integer")],
         responses={"200": _ok("The deadline.", _ref("DeadlineDto"))}, errors={"400": "Missing or bad parameters."})},
+    "/process-definition/{id}/statistics": {"get": _op(
+        "getActivityStatistics", "Process Definition", "Where cases wait",
+        "Per element of this version: what waits there now (tasks, service tasks, timers, messages) and open "
+        "incidents by type — the heat map of the supervisors' process view.", permission="read",
+        parameters=[_path_param("id", "The process definition id.")],
+        responses={"200": _ok("One entry per element with something waiting.", _array("ActivityStatisticsDto"))},
+        errors={"404": "No process definition with this id."})},
+    "/dashboard": {"get": _op(
+        "getDashboard", "Case", "The center's indicators",
+        "Cases received and completed per day, on-time rate, working days used against the promised limit, "
+        "shares of instant items and of online applications and the 好差评 ratings, in total, per department and "
+        "per item, and the open cases by warning state now. A department's supervisors get their department's.",
+        permission="supervise", parameters=[
+            _query("from", "First day (YYYY-MM-DD); by default 29 days before `to`."),
+            _query("to", "Last day (YYYY-MM-DD); by default today."),
+            _query("department", "One department only.")],
+        responses={"200": _ok("The figures.", _ref("DashboardDto"))},
+        errors={"400": "A date is not a date, or the period is reversed.",
+                "403": "A department's supervisor asked for another department."})},
 }

@@ -1,12 +1,12 @@
-"""The supervisors' case list over HTTP (a onewindow extension): JSON pages and a CSV export,
-for the console and for other tools."""
+"""The supervisors' case list and the center's indicators over HTTP (onewindow extensions): JSON pages, a CSV
+export and the dashboard's figures, for the console and for other tools."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Response, jsonify, request, stream_with_context
 
-from engine import supervision
+from engine import indicators, supervision
 from engine.errors import InvalidInput
 from engine.supervision import InstanceFilter
 
@@ -62,3 +62,24 @@ def export_case_instances():
             yield from supervision.export_csv(session, found, viewer)
     return Response(stream_with_context(rows()), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=cases.csv"})
+
+
+@bp.get("/dashboard")
+@allowed("supervise")
+def dashboard():
+    """The center's indicators over a period (from/to as YYYY-MM-DD), of one department or all."""
+    args = request.args
+    session = db()
+    with session.begin():
+        start, end = indicators.period(session, _day(args.get("from")), _day(args.get("to")))
+        department = indicators.department_for(current(), param(args, "department"))
+        return jsonify(indicators.dashboard(session, start, end, department).as_dict())
+
+
+def _day(raw: str | None) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"'{raw}' is not a date like 2026-11-25", code="filter.bad-date", value=raw) from None

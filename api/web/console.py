@@ -38,7 +38,7 @@ def _filter() -> InstanceFilter:
                           has_incident=incident, started_from=_day("from"), started_to=_day("to", end=True))
 
 
-def _supervisor_only() -> None:
+def supervisor_only() -> None:
     if not me().has_any(("supervisor",)):
         abort(403)
 
@@ -46,7 +46,7 @@ def _supervisor_only() -> None:
 @bp.get("/console/cases")
 @signed_in
 def console_cases():
-    _supervisor_only()
+    supervisor_only()
     found = _filter()
     with db().begin():
         page = supervision.instances(db(), found, me(), after=request.args.get("after") or None)
@@ -72,7 +72,7 @@ def warning_states() -> list[tuple[str, str]]:
 @signed_in
 def console_cases_csv():
     """The filtered list as a CSV file, streamed (a million rows never sit in memory)."""
-    _supervisor_only()
+    supervisor_only()
     found, viewer = _filter().check(), me()
 
     def rows():

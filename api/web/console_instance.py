@@ -72,9 +72,21 @@ def _diagram(states: activities.DefinitionStates) -> dict[str, Any]:
         marker = ("incident" if element.incidents else "timer" if element.timers
                   else "active" if element.active else "completed")
         marked[activity_id] = {"marker": marker, "completed": element.completed, "active": element.active,
-                               "incidents": element.incidents}
+                               "incidents": element.incidents, "badge": _badge(element)}
     return {"id": definition.id, "key": definition.key, "name": definition.name or definition.key,
             "version": definition.version, "xml": definition.xml, "states": {"id": definition.id, "elements": marked}}
+
+
+def _badge(element: activities.ElementState) -> str:
+    """Counts worth a badge: loops and multi-instance (done more than once, or done and waiting again)."""
+    counts = []
+    if element.completed > 1 or (element.completed and element.active):
+        counts.append(f"✓{element.completed}")
+    if element.active > 1:
+        counts.append(f"⏳{element.active}")
+    if element.incidents:
+        counts.append(f"⚠{element.incidents}")
+    return " ".join(counts)
 
 
 def _act(instance_id: str, command: Callable[[], None], done: str):

@@ -37,6 +37,8 @@ def _templates() -> dict[str, Callable[..., str]]:
                                                   "into the case history."),
         "intervention.not-earlier": lambda p: _("That step cannot be reopened: the case must be running, and once "
                                                 "decided it goes back only to steps after the decision."),
+        "period.reversed": lambda p: _("The period starts after it ends."),
+        "case.not-supervised": lambda p: _("You supervise another department."),
         "rating.bad-link": lambda p: _("This rating link is not valid. Please use the link in your rating invitation."),
         "supplement.override-needed": lambda p: _("The first notice did not list %(items)s. Asking for more later needs "
                                                   "a written reason in the field for it.", **p),

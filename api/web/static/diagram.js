@@ -1,6 +1,6 @@
-// The supervisors' diagrams: bpmn-js draws each definition of the case; elements get a marker
-// (done, waiting, waiting on a timer, failed) and a badge with their counts. The page's tables say
-// the same without JavaScript.
+// The supervisors' diagrams: bpmn-js draws each definition; elements get a marker (a case's page: done,
+// waiting, waiting on a timer, failed; a process's page: how many cases wait there) and a badge with
+// their counts, both made by the server. The pages' tables say the same without JavaScript.
 (function () {
   var data = JSON.parse(document.getElementById('diagram-data').textContent);
   data.forEach(function (diagram, index) {
@@ -16,13 +16,11 @@
         var element = diagram.elements[id];
         if (!registry.get(id)) { return; }
         canvas.addMarker(id, 'ow-' + element.marker);
-        var counts = [];
-        if (element.completed > 1 || (element.completed && element.active)) { counts.push('✓' + element.completed); }
-        if (element.active > 1) { counts.push('⏳' + element.active); }
-        if (element.incidents) { counts.push('⚠' + element.incidents); }
-        if (counts.length) {
-          overlays.add(id, { position: { bottom: 8, right: 8 },
-                             html: '<span class="ow-count ow-' + element.marker + '">' + counts.join(' ') + '</span>' });
+        if (element.badge) {
+          var badge = document.createElement('span');
+          badge.className = 'ow-count ow-' + element.marker;
+          badge.textContent = element.badge;
+          overlays.add(id, { position: { bottom: 8, right: 8 }, html: badge });
         }
       });
       container.setAttribute('data-rendered', 'true');
