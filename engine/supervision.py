@@ -13,7 +13,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Iterable
+from typing import Any, Iterable
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -26,6 +26,8 @@ from .models import CaseClock, Incident, ProcessInstance
 
 STATUSES = ("running", "suspended", "completed", "cancelled")
 WARNINGS = ("normal", "yellow", "red")
+#: newest / oldest received first, or the nearest (promised, else legal) deadline first
+SORTS = ("newest", "oldest", "deadline")
 PAGE_SIZE = 50
 
 
@@ -43,8 +45,11 @@ class InstanceFilter:
     ended_to: datetime | None = None
     warning: str | None = None
     has_incident: bool | None = None
+    sort: str = "newest"
 
     def check(self) -> "InstanceFilter":
+        if self.sort not in SORTS:
+            raise InvalidInput(f"sort must be one of {', '.join(SORTS)}, got {self.sort!r}")
         if self.status is not None and self.status not in STATUSES:
             raise InvalidInput(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
         if self.warning is not None and self.warning not in WARNINGS:
@@ -119,31 +124,64 @@ def query(found: InstanceFilter, viewer: Principal) -> sa.Select:
 
 def instances(session: so.Session, found: InstanceFilter, viewer: Principal, *, after: str | None = None,
               limit: int = PAGE_SIZE) -> Page:
-    """Newest first, one page; ``after`` is the previous page's ``next_cursor``."""
+    """One page in the filter's order; ``after`` is the previous page's ``next_cursor``. Every order is
+    a keyset on an index (received time and id, or deadline and id), so page 1,000 costs what page 1 does."""
     stmt = query(found, viewer)
+    key = _sort_key(found.sort)
+    if found.sort == "deadline":  # cases with a promised deadline, the nearest (or most overdue) first
+        stmt = stmt.where(CaseClock.promised_deadline_at.is_not(None))
     if after:
-        started, instance_id = _decode(after)
-        stmt = stmt.where(sa.tuple_(ProcessInstance.started_at, ProcessInstance.id)
-                          < sa.tuple_(sa.literal(started, ProcessInstance.started_at.type),
-                                      sa.literal(instance_id, ProcessInstance.id.type)))
-    stmt = stmt.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc()).limit(limit + 1)
+        stmt = stmt.where(_after(key, found.sort, after))
+    stmt = stmt.order_by(*key.order).limit(limit + 1)
     found_rows = session.execute(stmt).all()
     ids = [r[0].id for r in found_rows[:limit]]
     counts = dict(session.execute(sa.select(Incident.instance_id, sa.func.count()).where(
         Incident.instance_id.in_(ids), Incident.resolved_at.is_(None)).group_by(Incident.instance_id)).all())
     rows = [Row(r[0], r[1], r[2], counts.get(r[0].id, 0)) for r in found_rows[:limit]]
-    last = found_rows[limit - 1][0] if len(found_rows) > limit else None
-    return Page(rows, _encode(last) if last is not None else None)
+    last = found_rows[limit - 1] if len(found_rows) > limit else None
+    return Page(rows, _encode(found.sort, key.values(last)) if last is not None else None)
 
 
-def _encode(instance: ProcessInstance) -> str:
-    return cursors.encode([instance.started_at.isoformat(), instance.id])
+@dataclass(frozen=True)
+class _SortKey:
+    columns: tuple[Any, Any]
+    descending: bool
+
+    @property
+    def order(self) -> list[Any]:
+        return [c.desc() if self.descending else c.asc() for c in self.columns]
+
+    def values(self, row: Any) -> list[Any]:
+        """The row's place in the order, for the next page's cursor."""
+        instance, _, deadline = row
+        moment = deadline if self.columns[0] is CaseClock.promised_deadline_at else instance.started_at
+        return [moment.isoformat(), instance.id]
 
 
-def _decode(cursor: str) -> tuple[datetime, str]:
-    started, instance_id = cursors.decode(cursor, 2)
+def _sort_key(sort: str) -> _SortKey:
+    if sort == "deadline":
+        return _SortKey((CaseClock.promised_deadline_at, ProcessInstance.id), False)
+    return _SortKey((ProcessInstance.started_at, ProcessInstance.id), sort == "newest")
+
+
+def _after(key: _SortKey, sort: str, cursor: str) -> Any:
+    moment, instance_id = _decode(sort, cursor)
+    first, second = key.columns
+    row = sa.tuple_(first, second)
+    bound = sa.tuple_(sa.literal(moment, first.type), sa.literal(instance_id, second.type))
+    return row < bound if key.descending else row > bound
+
+
+def _encode(sort: str, values: list[Any]) -> str:
+    return cursors.encode([sort, *values])
+
+
+def _decode(sort: str, cursor: str) -> tuple[datetime, str]:
+    found_sort, moment, instance_id = cursors.decode(cursor, 3)
     try:
-        return datetime.fromisoformat(started), str(instance_id)
+        if found_sort != sort:
+            raise ValueError
+        return datetime.fromisoformat(moment), str(instance_id)
     except (ValueError, TypeError):
         raise InvalidInput("The page cursor is not valid; start again from the first page",
                            code="page.bad-cursor") from None

@@ -47,6 +47,9 @@ def test_the_case_page_shows_where_the_case_is_and_its_history(console, center):
     instance = center.instance_id(key)
     listing = client.get(f"/console/cases?key={key}").get_data(as_text=True)
     assert f'href="/console/instances/{instance}"' in listing
+    by_deadline = client.get("/console/cases?sort=deadline&process=window_intake&ended_from=2026-01-01")
+    assert by_deadline.status_code == 200 and key not in by_deadline.get_data(as_text=True)  # not ended
+    assert key in client.get("/console/cases?sort=deadline&process=window_intake").get_data(as_text=True)
     page = client.get(f"/console/instances/{instance}").get_data(as_text=True)
     intake, decision = diagram_data(page)
     assert intake["elements"]["Task_acceptance_review"] == {"marker": "completed", "completed": 1, "active": 0,

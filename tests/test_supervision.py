@@ -56,3 +56,30 @@ def test_a_damaged_cursor_is_a_clear_error(center):
                      lambda: inbox(session, "market_clerk", ["market:approval-clerk"], after="!!!")):
             with pytest.raises(InvalidInput, match="page cursor is not valid"):
                 call()
+
+
+def test_the_list_sorts_oldest_first_or_by_the_nearest_deadline_page_by_page(center):
+    food = center.receive(FOOD_CHANGE, ENTERPRISE, [{"code": "application-form"}])  # promises 5 working days
+    center.clock.advance(timedelta(minutes=10))
+    instant = center.receive(SOLE_TRADER, PERSON, [{"code": "application-form"}, {"code": "premises"}])  # today
+    center.clock.advance(timedelta(minutes=10))
+    show = center.receive(PERFORMANCE, ENTERPRISE, [{"code": "application-form"}, {"code": "programme"}])
+    with center.sessions.begin() as session:
+        def keys(sort: str) -> list[str]:
+            found, after = [], None
+            while True:  # one row a page: every page boundary is crossed by a cursor
+                page = instances(session, InstanceFilter(sort=sort), CENTER_SUPERVISOR, after=after, limit=1)
+                found += [r.instance.business_key for r in page.rows]
+                if page.next_cursor is None:
+                    return found
+                after = page.next_cursor
+        assert keys("oldest") == [food, instant, show]
+        deadlines = keys("deadline")
+        assert deadlines[0] == instant and set(deadlines) == {food, instant, show}
+        rows = instances(session, InstanceFilter(sort="deadline"), CENTER_SUPERVISOR).rows
+        assert [r.deadline for r in rows] == sorted(r.deadline for r in rows)
+        newest = instances(session, InstanceFilter(), CENTER_SUPERVISOR, limit=1)
+        with pytest.raises(InvalidInput, match="page cursor is not valid"):  # a cursor of another order
+            instances(session, InstanceFilter(sort="oldest"), CENTER_SUPERVISOR, after=newest.next_cursor)
+        with pytest.raises(InvalidInput, match="sort must be one of newest, oldest, deadline"):
+            instances(session, InstanceFilter(sort="name"), CENTER_SUPERVISOR)

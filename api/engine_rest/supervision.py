@@ -25,7 +25,7 @@ def _filter() -> InstanceFilter:
         applicant=param(args, "applicant"), started_from=param(args, "startedAfter", datetime),
         started_to=param(args, "startedBefore", datetime), ended_from=param(args, "endedAfter", datetime),
         ended_to=param(args, "endedBefore", datetime), warning=param(args, "warningState"),
-        has_incident=param(args, "withIncident", bool))
+        has_incident=param(args, "withIncident", bool), sort=param(args, "sort") or "newest")
 
 
 def _row(row: supervision.Row) -> dict:

@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+
+import sqlalchemy as sa
 from flask import Response, abort, render_template, request, stream_with_context
 from flask_babel import gettext as _
 
 from engine import catalogue, supervision
 from engine.errors import InvalidInput
-from engine.models import Department
+from engine.models import Department, ProcessDefinition
 from engine.supervision import InstanceFilter
 
 from .. import db, state
 from . import bp
 from .session_auth import me, signed_in
 
-FILTERS = ("status", "department", "item", "key", "applicant", "warning", "incident", "from", "to")
+FILTERS = ("status", "process", "department", "item", "key", "applicant", "warning", "incident", "from", "to",
+           "ended_from", "ended_to", "sort")
 
 
 def _day(name: str, end: bool = False) -> datetime | None:
@@ -32,10 +35,12 @@ def _day(name: str, end: bool = False) -> datetime | None:
 def _filter() -> InstanceFilter:
     args = request.args
     incident = {"yes": True, "no": False}.get(args.get("incident", ""))
-    return InstanceFilter(status=args.get("status") or None, department=args.get("department") or None,
-                          item_code=args.get("item") or None, business_key=args.get("key") or None,
-                          applicant=args.get("applicant") or None, warning=args.get("warning") or None,
-                          has_incident=incident, started_from=_day("from"), started_to=_day("to", end=True))
+    return InstanceFilter(status=args.get("status") or None, process=args.get("process") or None,
+                          department=args.get("department") or None, item_code=args.get("item") or None,
+                          business_key=args.get("key") or None, applicant=args.get("applicant") or None,
+                          warning=args.get("warning") or None, has_incident=incident, started_from=_day("from"),
+                          started_to=_day("to", end=True), ended_from=_day("ended_from"),
+                          ended_to=_day("ended_to", end=True), sort=args.get("sort") or "newest")
 
 
 def supervisor_only() -> None:
@@ -52,11 +57,18 @@ def console_cases():
         page = supervision.instances(db(), found, me(), after=request.args.get("after") or None)
         departments = [(d.code, d.name) for d in db().query(Department).order_by(Department.code)]
         items = [(i.code, i.name) for i in catalogue.items(db())]
+        processes = [(key, key) for key in db().scalars(sa.select(ProcessDefinition.key).distinct()
+                                                        .order_by(ProcessDefinition.key))]
         rows = list(page.rows)
     kept = {k: request.args[k] for k in FILTERS if request.args.get(k)}
     return render_template("console_cases.html", rows=rows, next_cursor=page.next_cursor, kept=kept,
-                           departments=departments, items=items, statuses=case_statuses(), warnings=warning_states(),
+                           departments=departments, items=items, processes=processes, sorts=_sorts(),
+                           statuses=case_statuses(), warnings=warning_states(),
                            names={**dict(case_statuses()), **dict(warning_states())}, department_names=dict(departments))
+
+
+def _sorts() -> list[tuple[str, str]]:
+    return [("newest", _("Newest first")), ("oldest", _("Oldest first")), ("deadline", _("Nearest deadline first"))]
 
 
 def case_statuses() -> list[tuple[str, str]]:
