@@ -44,7 +44,7 @@ test: $(STAMP) $(VENDOR)/.copied $(CHROMIUM) $(CJK_FONT)
 
 # the browser tests again, keeping their screenshots in docs/screenshots (shown in README)
 screenshots: $(STAMP) $(VENDOR)/.copied $(CHROMIUM) $(CJK_FONT)
-	ONEWINDOW_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q -k sqlite tests/test_browser_clerk.py
+	ONEWINDOW_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q -k sqlite tests/test_browser_clerk.py tests/test_browser_console.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine_throughput.py

@@ -27,7 +27,7 @@ def _state():
 
 def init_app(app: Flask) -> None:
     for command in (db_group, deploy_command, user_group, token_group, serve_command, demo_command,
-                    scheduler_command, worker_command, calendar_group):
+                    scheduler_command, worker_command, calendar_group, seed_cases_command):
         app.cli.add_command(command)
 
 
@@ -224,6 +224,23 @@ def calendar_load_rules(path: Path) -> None:
     with _state().sessions.begin() as session:
         count = workdays.load_rules_file(session, path.read_text(encoding="utf-8"), actor="cli")
     click.echo(f"loaded {count} local rule(s)")
+
+
+@click.command("seed-cases", help="Write synthetic cases for load measurements (a bench database only: they have "
+                                  "no workflow state). Needs processes/ deployed and the catalogue seeded.")
+@click.argument("count", type=click.IntRange(min=1))
+@click.option("--days", default=365, show_default=True, help="Spread the receipts over this many days.")
+@click.option("--batch", default=5000, show_default=True, help="Cases per transaction.")
+@click.option("--first", default=0, show_default=True, help="Number of the first case (to add to earlier ones).")
+def seed_cases_command(count: int, days: int, batch: int, first: int) -> None:
+    from engine.synthetic import seed_cases
+
+    with click.progressbar(length=count, label="synthetic cases", show_pos=True, show_eta=True) as bar:
+        done = 0
+        for step in seed_cases(_state().sessions, count, days=days, batch=batch, start_number=first):
+            bar.update(step.written - done)
+            done = step.written
+    click.echo(f"{count} cases written")
 
 
 class OnewindowGroup(FlaskGroup):

@@ -51,6 +51,7 @@ VARIABLES = {
     "legal": ("legalLimitDays", "legal_limit_days"),
     "promised": ("promisedLimitDays", "promised_limit_days"),
     "item": ("itemCode", "item_code"),
+    "department": ("department",),
     "received": ("receivedAt", "received_at"),
     "on_receipt": ("acceptedOnReceipt", "accepted_on_receipt"),
     "site_survey": ("siteSurveySuspendsClock", "site_survey_suspends_clock"),
@@ -97,6 +98,7 @@ def open_clock(session: so.Session, instance: ProcessInstance, variables: dict[s
     on_receipt = bool(_variable(variables, "on_receipt"))
     clock = CaseClock(
         instance_id=instance.id, business_key=instance.business_key, item_code=_variable(variables, "item"),
+        department=_variable(variables, "department"),
         received_at=received_at, acceptance=ACCEPTED if on_receipt else PENDING,
         accepted_at=received_at if on_receipt else None,
         acceptance_due_at=None if on_receipt else calendar.add_working_days(received_at, SUPPLEMENT_WINDOW_DAYS).at,

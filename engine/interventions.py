@@ -54,10 +54,10 @@ class EarlierStep:
     completed_by: str | None
 
 
-def earlier_steps(session: so.Session, instance_id: str) -> list[EarlierStep]:
+def earlier_steps(session: so.Session, loaded: runtime.Loaded) -> list[EarlierStep]:
     """The completed user tasks a running case can be moved back to, most recent first (when they were
     completed comes from the audit log, on the engine's clock)."""
-    loaded = runtime.load(session, instance_id)
+    instance_id = loaded.instance.id
     if loaded.instance.status != runtime.RUNNING:
         return []
     completed = {e.details.get("taskId"): e for e in audit.entries_for(session, instance_id) if e.action == "complete-task"}
@@ -80,11 +80,11 @@ def _decided_at(session: so.Session, instance_id: str) -> datetime | None:
 def move_back(session: so.Session, instance_id: str, task_id: str, *, actor: str, reason: str | None) -> None:
     """Make an earlier completed user task ready again; what came after it is undone."""
     why = _reason(reason)
-    allowed = {s.task_id: s for s in earlier_steps(session, instance_id)}
+    loaded = runtime.load(session, instance_id)
+    allowed = {s.task_id: s for s in earlier_steps(session, loaded)}
     if task_id not in allowed:
         raise BadUserRequest(f"Task '{task_id}' is not an earlier user task this case can go back to "
                              "(a running case, a completed user task after the decision)", code="intervention.not-earlier")
-    loaded = runtime.load_running(session, instance_id)
     waiting = sorted({t.task_spec.bpmn_id for t in loaded.workflow.get_tasks(state=TaskState.READY)
                       if t.task_spec.manual})
     loaded.workflow.reset_from_task_id(UUID(task_id))

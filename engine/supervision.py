@@ -26,7 +26,7 @@ from .models import CaseClock, Incident, ProcessInstance
 
 STATUSES = ("running", "suspended", "completed", "cancelled")
 WARNINGS = ("normal", "yellow", "red")
-#: newest / oldest received first, or the nearest (promised, else legal) deadline first
+#: newest / oldest received first, or the running cases by their nearest promised deadline
 SORTS = ("newest", "oldest", "deadline")
 PAGE_SIZE = 50
 
@@ -128,8 +128,8 @@ def instances(session: so.Session, found: InstanceFilter, viewer: Principal, *, 
     a keyset on an index (received time and id, or deadline and id), so page 1,000 costs what page 1 does."""
     stmt = query(found, viewer)
     key = _sort_key(found.sort)
-    if found.sort == "deadline":  # cases with a promised deadline, the nearest (or most overdue) first
-        stmt = stmt.where(CaseClock.promised_deadline_at.is_not(None))
+    if found.sort == "deadline":  # cases whose clock runs, the nearest (or most overdue) promised deadline first
+        stmt = stmt.where(CaseClock.closed_at.is_(None), CaseClock.promised_deadline_at.is_not(None))
     if after:
         stmt = stmt.where(_after(key, found.sort, after))
     stmt = stmt.order_by(*key.order).limit(limit + 1)

@@ -66,14 +66,19 @@ def test_retrying_an_incident_from_the_page_moves_the_case_on(site, browser, ses
     assert page.locator('.djs-element.ow-active[data-element-id="Task_chief_decision"]').count() == 1
 
 
-def test_the_dashboard_draws_its_charts_and_the_process_view_its_heat_map(site, browser):
+def test_the_dashboard_draws_its_charts_and_the_process_view_its_heat_map(site, browser, sessions):
+    from engine.synthetic import seed_cases
+
     base, _ = site
+    for _ in seed_cases(sessions, 600, days=28):  # a month of history for the charts to show
+        pass
     page = browser.new_page(locale="zh-CN", viewport={"width": 1366, "height": 1000})
     sign_in(page, base, "supervisor")
     page.click("text=数据看板")
     page.wait_for_selector("body[data-charts='5']")
     assert page.locator(".chart[data-rendered=true] svg").count() == 5  # five ECharts drawings
-    assert page.locator("#kpi-received").inner_text() == "1"  # the case the site received today
+    assert page.locator("#kpi-received").inner_text() == "601"  # the month's cases and the one received today
+    assert page.locator("#table-departments tbody tr").count() == 5
     page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
     page.click("nav >> text=流程")
     page.click("text=综合窗口收件受理")

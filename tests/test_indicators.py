@@ -66,3 +66,33 @@ def test_open_cases_by_warning_state_and_a_late_decision_is_not_on_time(center):
     center.complete(late, "Task_chief_decision", "market_chief", GRANT)
     total = board(center, "market").total.as_dict()
     assert total["completed"] == 1 and total["onTimeRate"] == 0.0
+
+
+def test_the_seeding_command_writes_cases_clocks_and_indicators_that_agree(app):
+    import sqlalchemy as sa
+
+    from api import state
+    from api.demo import seed
+    from engine import deploy, supervision
+    from engine.identity import Principal
+    from engine.models import CaseDayStat, ProcessInstance
+    from engine.settings import PROJECT_ROOT
+
+    with state(app).sessions.begin() as session:
+        deploy.deploy_directory(session, PROJECT_ROOT / "processes", actor="test")
+        seed(session, password=None)
+    with app.app_context():  # as `onewindow` runs its commands
+        result = app.test_cli_runner().invoke(args=["seed-cases", "120", "--batch", "50", "--days", "30"])
+    assert result.exit_code == 0, result.output
+    assert "synthetic cases" in result.output and "120 cases written" in result.output
+    with state(app).sessions.begin() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(ProcessInstance)) == 120
+        assert session.scalar(sa.select(sa.func.sum(CaseDayStat.received))) == 120
+        done = session.scalar(sa.select(sa.func.count()).select_from(ProcessInstance)
+                              .where(ProcessInstance.status == "completed"))
+        assert session.scalar(sa.select(sa.func.sum(CaseDayStat.completed))) == done
+        viewer = Principal("supervisor", frozenset({"supervisor"}), "center")
+        page = supervision.instances(session, supervision.InstanceFilter(sort="deadline"), viewer)
+        assert all(r.instance.status == "running" for r in page.rows)
+    again = app.test_cli_runner().invoke(args=["seed-cases", "0"])
+    assert again.exit_code != 0 and "0 is not in the range" in again.output

@@ -88,7 +88,7 @@ def test_moving_back_reopens_an_earlier_task_with_a_reason_on_record(center):
     key = at_decision(center)
     instance = center.instance_id(key)
     with center.sessions.begin() as session:
-        steps = interventions.earlier_steps(session, instance)
+        steps = interventions.earlier_steps(session, runtime.load(session, instance))
     assert [(s.activity_id, s.completed_by) for s in steps] == [("Task_acceptance_review", "market_clerk")]
     with center.sessions.begin() as session, pytest.raises(InvalidInput, match="written reason"):
         interventions.move_back(session, instance, steps[0].task_id, actor="supervisor", reason="")
@@ -106,7 +106,7 @@ def test_moving_back_reopens_an_earlier_task_with_a_reason_on_record(center):
     center.complete(key, "Task_chief_decision", "market_chief", GRANT)
     center.work()
     with center.sessions.begin() as session:  # after the decision, nothing before it can be reopened
-        assert interventions.earlier_steps(session, instance) == []
+        assert interventions.earlier_steps(session, runtime.load(session, instance)) == []
         with pytest.raises(BadUserRequest, match="not an earlier user task"):
             interventions.move_back(session, instance, steps[0].task_id, actor="supervisor", reason="再次复核")
 

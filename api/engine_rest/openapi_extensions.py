@@ -33,7 +33,7 @@ _CASE_FILTERS = [
     _query("startedBefore", "Received before."), _query("endedAfter", "Ended at or after."),
     _query("endedBefore", "Ended before."), _query("warningState", "normal, yellow or red."),
     _query("withIncident", "Only cases with (true) or without (false) an open incident.", "boolean"),
-    _query("sort", "newest (default), oldest, or deadline: the nearest promised deadline first."),
+    _query("sort", "newest (default), oldest, or deadline: running cases, the nearest promised deadline first."),
 ]
 _CLOCK_FILTERS = [
     _query("warningState", "normal, yellow or red."),

@@ -51,7 +51,7 @@ def console_instance(instance_id: str):
             "timers": list(db().scalars(sa.select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.due_at))),
             "incidents": list(db().scalars(sa.select(Incident).where(Incident.instance_id == instance_id,
                                                                     Incident.resolved_at.is_(None)))),
-            "earlier": interventions.earlier_steps(db(), instance_id),
+            "earlier": interventions.earlier_steps(db(), loaded),
             "history": history(instance_id, steps, supervision_labels(), everything=True),
         }
     return render_template("console_instance.html", **view, statuses=dict(case_statuses()), warnings=dict(warning_states()),
@@ -102,28 +102,19 @@ def _act(instance_id: str, command: Callable[[], None], done: str):
     return redirect(url_for("web.console_instance", instance_id=instance_id))
 
 
-@bp.post("/console/instances/<instance_id>/cancel")
+def _actions() -> dict[str, tuple[Callable[..., None], str]]:
+    """The reasoned actions on a whole case and what the page says when one is done."""
+    return {"cancel": (interventions.cancel, _("The case was cancelled.")),
+            "suspend": (interventions.suspend, _("The case is suspended: its tasks and timers wait until it is resumed.")),
+            "resume": (interventions.resume, _("The case runs again."))}
+
+
+@bp.post("/console/instances/<instance_id>/<any(cancel, suspend, resume):action>")
 @signed_in
-def console_cancel(instance_id: str):
+def console_action(instance_id: str, action: str):
+    command, done = _actions()[action]
     reason = request.form.get("reason")
-    return _act(instance_id, lambda: interventions.cancel(db(), instance_id, actor=me().username, reason=reason),
-                _("The case was cancelled."))
-
-
-@bp.post("/console/instances/<instance_id>/suspend")
-@signed_in
-def console_suspend(instance_id: str):
-    reason = request.form.get("reason")
-    return _act(instance_id, lambda: interventions.suspend(db(), instance_id, actor=me().username, reason=reason),
-                _("The case is suspended: its tasks and timers wait until it is resumed."))
-
-
-@bp.post("/console/instances/<instance_id>/resume")
-@signed_in
-def console_resume(instance_id: str):
-    reason = request.form.get("reason")
-    return _act(instance_id, lambda: interventions.resume(db(), instance_id, actor=me().username, reason=reason),
-                _("The case runs again."))
+    return _act(instance_id, lambda: command(db(), instance_id, actor=me().username, reason=reason), done)
 
 
 @bp.post("/console/instances/<instance_id>/move-back")

@@ -30,10 +30,21 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('outcome', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('working_days_used', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('on_time', sa.Boolean(), nullable=True))
+        batch_op.add_column(sa.Column('department', sa.String(length=50), nullable=True))
+    op.execute("UPDATE case_clock SET department = (SELECT department FROM process_instance "
+               "WHERE process_instance.id = case_clock.instance_id)")
+    running = sa.text("closed_at IS NULL")
+    op.create_index('ix_case_clock_open_warning', 'case_clock', ['department', 'warning_state'], unique=False,
+                    postgresql_where=running, sqlite_where=running)
+    op.create_index('ix_case_clock_open_deadline', 'case_clock', ['promised_deadline_at', 'instance_id'], unique=False,
+                    postgresql_where=running, sqlite_where=running)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_case_clock_open_deadline', table_name='case_clock')
+    op.drop_index('ix_case_clock_open_warning', table_name='case_clock')
     with op.batch_alter_table('case_clock', schema=None) as batch_op:
+        batch_op.drop_column('department')
         batch_op.drop_column('on_time')
         batch_op.drop_column('working_days_used')
         batch_op.drop_column('outcome')
