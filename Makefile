@@ -49,6 +49,7 @@ screenshots: $(STAMP) $(VENDOR)/.copied $(CHROMIUM) $(CJK_FONT)
 bench: $(STAMP)
 	$(BIN)/python bench/engine_throughput.py
 	$(BIN)/python bench/approval_paths.py
+	$(BIN)/python bench/console_queries.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache node_modules $(VENDOR)
