@@ -66,11 +66,10 @@ def count_receipt(session: so.Session, instance: ProcessInstance, *, channel: st
 
 def count_close(session: so.Session, clock: CaseClock) -> None:
     """A clock stopped by a decision or a non-acceptance: the case's handling ended (办结)."""
-    instance = session.get(ProcessInstance, clock.instance_id)
-    if instance is None or instance.item_code is None or clock.closed_at is None:
+    if clock.item_code is None or clock.closed_at is None:
         return
     decided = clock.outcome == "decided"
-    add(session, _local_day(session, clock.closed_at), instance.department or "", instance.item_code,
+    add(session, _local_day(session, clock.closed_at), clock.department or "", clock.item_code,
         completed=1, on_time=int(bool(clock.on_time)), decided=int(decided),
         working_days_used=(clock.working_days_used or 0) if decided else 0,
         promised_days=_promised(clock) if decided else 0)

@@ -97,14 +97,13 @@ def case(key: str):
     _require_access(key)
     with db().begin():
         data = materials.case_variables(db(), key)
+        supplement_due = messages.waits_for(db(), key, SUPPLEMENT)
     required = {m["code"]: m["name"] for m in data.get("requiredMaterials") or []}
     files = [{**m, "name": required.get(m["code"], m["code"])} for m in data.get("submittedMaterials") or []
              if m.get("sha256")]
     made = documents.documents_of(data)
     received = datetime.fromisoformat(data["receivedAt"]) if data.get("receivedAt") else None
     waiting = not made and received is not None and state().services.clock.now() - received < timedelta(minutes=2)
-    with db().begin():
-        supplement_due = messages.waits_for(db(), key, SUPPLEMENT)
     return render_template("case.html", key=key, data=data, files=files, documents=made, waiting=waiting,
                            supplement_due=supplement_due and me().has_any(("window-clerk",)))
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine import activities, interventions, runtime, supervision
-from engine.errors import EngineError, Forbidden, NotFound
+from engine.errors import Forbidden, NotFound
 from engine.models import CaseClock, ClockSuspension, Incident, ProcessDefinition, Timer
 
 from .. import db
@@ -18,7 +18,7 @@ from . import bp
 from .access import refuse
 from .console import case_statuses, warning_states
 from .history import history, step_names, supervision_labels
-from .messages import describe
+from .messages import run_and_say
 from .session_auth import me, signed_in
 
 
@@ -92,13 +92,7 @@ def _badge(element: activities.ElementState) -> str:
 def _act(instance_id: str, command: Callable[[], None], done: str):
     """Run one supervisor command in one transaction; a refusal is said on the page and nothing changes."""
     _supervised(instance_id)
-    try:
-        with db().begin():
-            command()
-    except EngineError as refused:
-        flash(_("Not done: %(reason)s", reason=describe(refused)), "error")
-    else:
-        flash(done, "info")
+    run_and_say(command, done)
     return redirect(url_for("web.console_instance", instance_id=instance_id))
 
 

@@ -6,17 +6,16 @@ from typing import Callable
 
 import sqlalchemy.orm as so
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine import caseclock, tasks
-from engine.errors import EngineError
 from engine.inbox import inbox as inbox_query
 from engine.workdays import current_calendar
 
 from .. import db, state
 from . import bp
-from .messages import describe
+from .messages import run_and_say
 from .session_auth import me, signed_in
 
 
@@ -68,11 +67,5 @@ def unclaim(task_id: str):
 
 
 def _command(command, done: str):
-    try:
-        with db().begin():
-            command()
-    except EngineError as exc:
-        flash(_("That did not work: %(reason)s", reason=describe(exc)), "error")
-    else:
-        flash(done, "info")
+    run_and_say(command, done)
     return redirect(request.referrer or url_for("web.inbox"))

@@ -50,3 +50,20 @@ def describe(exc: EngineError) -> str:
     if template is not None:
         return template({k: "" if v is None else v for k, v in exc.params.items()})
     return exc.message
+
+
+def run_and_say(command: Callable[[], object], done: str) -> bool:
+    """Run one engine command in its own transaction and flash how it went: a refusal is said in the
+    clerk's language and nothing was changed."""
+    from flask import flash
+
+    from .. import db
+
+    try:
+        with db().begin():
+            command()
+    except EngineError as refused:
+        flash(_("That did not work: %(reason)s", reason=describe(refused)), "error")
+        return False
+    flash(done, "info")
+    return True
