@@ -530,6 +530,27 @@ class TaskDraft(Base):
     data: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
 
 
+class ProcessDraft(Base):
+    """A BPMN file a designer is working on (uploaded or edited in the web modeler), not yet a version:
+    clerks never see it; deploying it makes versions of the processes it holds."""
+
+    __tablename__ = "process_draft"
+
+    id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True)
+    resource_name: so.Mapped[str] = so.mapped_column(sa.String(255))
+    xml: so.Mapped[str] = so.mapped_column(sa.Text)
+    #: counts saves; a save names the revision it edited, so two designers cannot overwrite each other
+    revision: so.Mapped[int] = so.mapped_column(default=1)
+    #: the version the draft started from, if any (for the diff against what runs)
+    based_on: so.Mapped[Optional[str]] = so.mapped_column(sa.String(200))
+    created_by: so.Mapped[str] = so.mapped_column(sa.String(100))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    updated_by: so.Mapped[str] = so.mapped_column(sa.String(100))
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), index=True)
+    deployment_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(36))
+    deployed_revision: so.Mapped[Optional[int]]
+
+
 class SignInSession(Base):
     """A clerk's sign-in, from the password to sign-out or timeout: the cookie holds a secret whose
     SHA-256 is this row's id, so signing out (or an administrator) really ends it."""
