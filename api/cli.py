@@ -12,6 +12,8 @@ from engine import caseclock, deploy, identity, migrate, workdays
 from engine.errors import EngineError
 from engine.scheduler import TimerScheduler
 
+from .cli_scenarios import test_command
+
 
 def _create_app() -> Flask:
     from . import create_app
@@ -29,6 +31,7 @@ def init_app(app: Flask) -> None:
     for command in (db_group, deploy_command, user_group, token_group, serve_command, demo_command,
                     scheduler_command, worker_command, calendar_group, seed_cases_command):
         app.cli.add_command(command)
+    app.cli.add_command(test_command)
 
 
 @click.group("db", help="Database schema.")
