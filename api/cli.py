@@ -6,13 +6,14 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 
 from engine import caseclock, deploy, identity, migrate, workdays
 from engine.errors import EngineError
 from engine.scheduler import TimerScheduler
 
 from .cli_scenarios import test_command
+from .cli_versions import diff_command, migrate_command, versions_command
 
 
 def _create_app() -> Flask:
@@ -32,6 +33,8 @@ def init_app(app: Flask) -> None:
                     scheduler_command, worker_command, calendar_group, seed_cases_command):
         app.cli.add_command(command)
     app.cli.add_command(test_command)
+    for command in (versions_command, diff_command, migrate_command):
+        app.cli.add_command(command)
 
 
 @click.group("db", help="Database schema.")
@@ -45,22 +48,63 @@ def db_upgrade() -> None:
     click.echo(f"database at revision {migrate.current_revision(_state().engine)}")
 
 
-@click.command("deploy", help="Deploy BPMN files or directories to the local database.")
+@click.command("deploy", help="Deploy BPMN files or directories to the local database, or with --url to a "
+                              "onewindow server over its REST API.")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--name", default=None, help="Deployment name.")
-def deploy_command(paths: tuple[Path, ...], name: str | None) -> None:
+@click.option("--url", envvar="ONEWINDOW_URL", default=None,
+              help="Deploy to this server (http://host:port, or its /engine-rest address) [env ONEWINDOW_URL].")
+@click.option("--token", envvar="ONEWINDOW_TOKEN", default=None,
+              help="API token of a designer for --url (`onewindow token create`) [env ONEWINDOW_TOKEN].")
+@with_appcontext
+def deploy_command(paths: tuple[Path, ...], name: str | None, url: str | None, token: str | None) -> None:
+    from flask_babel import gettext as _
+
+    from .cli_versions import say
+
     files = []
     for path in paths or (_state().services.settings.processes_dir,):
         files.extend(sorted(path.rglob("*.bpmn")) if path.is_dir() else [path])
     resources = [(f.name, f.read_bytes()) for f in files]
     if not resources:
         raise click.ClickException("no .bpmn files found")
-    with _state().sessions.begin() as session:
-        result = deploy.deploy(session, resources, name=name or "cli", source="cli", actor="cli")
-    for d in result.new_definitions:
-        click.echo(f"deployed {d.key} version {d.version} ({d.resource_name})")
-    for d in result.unchanged_definitions:
-        click.echo(f"unchanged {d.key} version {d.version}")
+    if url:
+        new, unchanged = _deploy_remotely(url, token, resources, name or "cli")
+    else:
+        with _state().sessions.begin() as session:
+            result = deploy.deploy(session, resources, name=name or "cli", source="cli", actor="cli")
+        new = [(d.key, d.version, d.resource_name) for d in result.new_definitions]
+        unchanged = [(d.key, d.version) for d in result.unchanged_definitions]
+    for key, version, resource in new:
+        say(lambda: _("deployed %(key)s version %(version)d (%(resource)s)", key=key, version=version,
+                      resource=resource))
+    for key, version in unchanged:
+        say(lambda: _("unchanged %(key)s version %(version)d", key=key, version=version))
+
+
+def _deploy_remotely(url: str, token: str | None, resources: list, name: str) -> tuple[list, list]:
+    """POST /engine-rest/deployment/create; the server's validation problems are printed one a line."""
+    from flask_babel import gettext as _
+
+    from .cli_versions import say
+    from .remote_deploy import RemoteDeployError, deploy_remotely
+
+    if not token:
+        raise click.UsageError("--url needs --token (or ONEWINDOW_TOKEN): an API token of a designer")
+    try:
+        result = deploy_remotely(url, token, resources, name=name)
+    except RemoteDeployError as exc:
+        reason, problems, status = str(exc), exc.problems, exc.status
+        if problems:
+            say(lambda: _("The server refused the deployment (HTTP %(status)s):", status=status), err=True)
+        else:
+            say(lambda: _("The server refused the deployment: %(reason)s", reason=reason), err=True)
+        for problem in problems:
+            where = problem.get("resource", "") + (f":{problem['line']}" if problem.get("line") else "")
+            element = f" [{problem['elementId']}]" if problem.get("elementId") else ""
+            click.echo(f"  {where}{element}: {problem.get('message')}", err=True)
+        raise SystemExit(1) from None
+    return result.new, result.unchanged
 
 
 @click.group("user", help="Users and their roles.")

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from typing import Any, Callable, Sequence
 
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 
 from .properties import attach, element_properties
 from .parser import hardened_xml_parser, make_parser
@@ -58,4 +59,19 @@ def parse_bundle(definitions: Sequence[Any]) -> SpecBundle:
         parser.add_bpmn_xml(tree, filename=definition.resource_name)
     spec, subprocess_specs = parser.get_spec(root.key), parser.get_subprocess_specs(root.key)
     attach([spec, *subprocess_specs.values()], properties)
+    connect_loops([spec, *subprocess_specs.values()])
     return spec, subprocess_specs
+
+
+def connect_loops(specs: list[Any]) -> None:
+    """A loop or multi-instance task learns that an instance finished through its child spec's
+    completed event, which SpiffWorkflow connects only when it creates the first instance — or when
+    it restores specs from JSON. Specs parsed from XML for an instance started elsewhere (another
+    node, before a restart, another version) would never hear of it and the loop would wait forever,
+    so connect them here, as SpiffWorkflow's spec deserializer does."""
+    for process_spec in specs:
+        for task_spec in process_spec.task_specs.values():
+            if isinstance(task_spec, LoopTask):
+                child = process_spec.task_specs.get(task_spec.task_spec)
+                if child is not None and not child.completed_event.is_connected(task_spec.merge_child):
+                    child.completed_event.connect(task_spec.merge_child)

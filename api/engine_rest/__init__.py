@@ -23,4 +23,4 @@ def _authenticate() -> None:
 
 
 from . import (calendar_admin, case_clocks, cases, definitions, deployments, external_tasks, incidents,  # noqa: E402,F401
-               instances, jobs, messages, openapi, supervision, tasks)
+               instances, jobs, messages, migration, openapi, supervision, tasks, versions)

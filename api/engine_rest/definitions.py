@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import Response, jsonify, request
 
 from engine import activities, cases, deploy, runtime
-from engine.errors import NotFound
+from engine.errors import InvalidInput, NotFound
 from engine.models import ProcessDefinition
 
 from .. import db
@@ -35,12 +35,32 @@ def _definitions_query():
     return stmt
 
 
+#: Camunda's sortBy values this engine sorts by
+SORT_COLUMNS = {"key": ProcessDefinition.key, "id": ProcessDefinition.id, "name": ProcessDefinition.name,
+                "version": ProcessDefinition.version, "deploymentId": ProcessDefinition.deployment_id,
+                "deployTime": ProcessDefinition.deployed_at}
+
+
+def _definitions_order() -> list:
+    """Key and version unless ``sortBy`` (with ``sortOrder`` asc or desc) says otherwise."""
+    sort_by = param(request.args, "sortBy")
+    if sort_by is None:
+        return [ProcessDefinition.key, ProcessDefinition.version]
+    if sort_by not in SORT_COLUMNS:
+        raise InvalidInput(f"sortBy must be one of {', '.join(SORT_COLUMNS)}, got {sort_by!r}")
+    order = param(request.args, "sortOrder", str, "asc")
+    if order not in ("asc", "desc"):
+        raise InvalidInput(f"sortOrder must be asc or desc, got {order!r}")
+    column = SORT_COLUMNS[sort_by]
+    return [column.desc() if order == "desc" else column.asc(), ProcessDefinition.key, ProcessDefinition.version]
+
+
 @bp.get("/process-definition")
 @allowed("read")
 def list_definitions():
     session = db()
     with session.begin():
-        stmt = page(_definitions_query().order_by(ProcessDefinition.key, ProcessDefinition.version))
+        stmt = page(_definitions_query().order_by(*_definitions_order()))
         return jsonify([dto.definition(d) for d in session.scalars(stmt)])
 
 

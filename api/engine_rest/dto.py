@@ -13,7 +13,9 @@ def definition(d: ProcessDefinition) -> dict[str, Any]:
     return {"id": d.id, "key": d.key, "category": "http://bpmn.io/schema/bpmn", "description": None,
             "name": d.name, "version": d.version, "resource": d.resource_name, "deploymentId": d.deployment_id,
             "diagram": None, "suspended": False, "tenantId": None, "versionTag": None,
-            "historyTimeToLive": None, "startableInTasklist": True}
+            "historyTimeToLive": None, "startableInTasklist": True,
+            # extensions: who deployed this version and when
+            "deployedAt": format_date(d.deployed_at), "deployedBy": d.deployed_by}
 
 
 def deployment(d: Deployment, definitions: list[ProcessDefinition] | None) -> dict[str, Any]:

@@ -60,7 +60,8 @@ the JSON value). Variable names must not be empty or start with `_`.
 - There is no tenant, case, decision, history, job or authorization API; `tenantId`, `caseInstanceId` and
   similar fields are always `null`. Process definitions are never suspended.
 - List endpoints return at most 1000 rows when `maxResults` is not given, and never more than 10000.
-- Extensions: process instances carry `state`, incidents `resolved`, tasks `candidateGroups`;
+- Extensions: process instances carry `state`, incidents `resolved`, tasks `candidateGroups`, process
+  definitions `deployedAt` and `deployedBy`;
   `GET /process-instance` also takes `completed` and `includeEnded`, `GET /incident` takes
   `includeResolved`, `PUT /process-instance/{id}/suspended` takes a `reason`.
 """
@@ -226,6 +227,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "versionTag": _null("The version tag."),
         "historyTimeToLive": _null("The history time to live.", "integer"),
         "startableInTasklist": _s("boolean", "Always true."),
+        "deployedAt": _date("When this version was deployed (extension).", nullable=False),
+        "deployedBy": _s("string", "Who deployed it (extension).", nullable=True),
     }, "A deployed process definition version."),
     "ProcessDefinitionDiagramDto": _obj({
         "id": _s("string", "The definition id."),
@@ -543,6 +546,12 @@ _DEFINITION_FILTERS = [
     _query("latestVersion", "true: only the latest version of each key.", "boolean"),
 ]
 
+_DEFINITION_SORTING = [
+    _query("sortBy", "Sort by `key`, `id`, `name`, `version`, `deploymentId` or `deployTime` (default: key, "
+                     "then version).", enum=["key", "id", "name", "version", "deploymentId", "deployTime"]),
+    _query("sortOrder", "`asc` (default) or `desc`.", enum=["asc", "desc"]),
+]
+
 _INSTANCE_FILTERS = [
     _query_list("processInstanceIds", "Only these instances"),
     _query("businessKey", "Exact business key."),
@@ -649,10 +658,11 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "/process-definition": {
         "get": _op("getProcessDefinitions", "Process Definition", "Get list",
-                   "Process definitions matching the filters, ordered by key and version.", permission="read",
-                   parameters=_DEFINITION_FILTERS + PAGING,
+                   "Process definitions matching the filters, ordered by key and version unless `sortBy` says "
+                   "otherwise (e.g. `key=K&sortBy=version&sortOrder=desc`: the versions of K, newest first).",
+                   permission="read", parameters=_DEFINITION_FILTERS + _DEFINITION_SORTING + PAGING,
                    responses={"200": _ok("The definitions.", _array("ProcessDefinitionDto"))},
-                   errors={"400": _BAD_PARAMS}),
+                   errors={"400": _BAD_PARAMS + " Also an unknown `sortBy` or `sortOrder`."}),
     },
     "/process-definition/count": {
         "get": _op("getProcessDefinitionsCount", "Process Definition", "Get list count",

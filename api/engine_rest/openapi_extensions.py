@@ -13,6 +13,8 @@ TAGS = [
     {"name": "Case Clock", "description": "Statutory time limits of a case (办件时限), in working days."},
     {"name": "Calendar", "description": "The working-day calendar: official arrangements and local rules."},
     {"name": "Case", "description": "Receiving applications (收件) for catalogue items, and the forms they use."},
+    {"name": "Migration", "description": "Moving running instances to another version of their process "
+                                         "(Camunda's process instance migration, plus a dry-run report)."},
 ]
 
 _INSTANCE = _path_param("id", "The process instance id.")
@@ -50,6 +52,163 @@ def _clock_command(operation_id: str, summary: str, description: str, body: dict
     return _op(operation_id, "Case Clock", summary, description, permission="clock", parameters=[_INSTANCE],
                body=body, responses={"200": _ok("The clock after the command.", _ref("CaseClockDto"))},
                errors={**_CLOCK_ERRORS, **(errors or {})})
+
+
+
+# --- versions, diffs and migration -----------------------------------------------------------------
+
+_ELEMENT = _obj({"id": _s("string", "The BPMN id."), "kind": _s("string", "The BPMN tag, e.g. userTask, sequenceFlow."),
+                 "name": _s("string", "The element's name.", nullable=True),
+                 "scope": _s("string", "The process or subprocess holding it; empty for messages, errors, signals.")},
+                "An element of a process.")
+_MIGRATION_IDS = {
+    "sourceProcessDefinitionId": _s("string", "The version instances move from."),
+    "targetProcessDefinitionId": _s("string", "The version they move to (same key and dialect)."),
+}
+_MIGRATION_SCHEMAS: dict[str, Any] = {
+    "ProcessDefinitionVersionDto": _obj({
+        "id": _s("string", "The definition id."), "key": _s("string", "The key."),
+        "version": _s("integer", "The version."), "name": _s("string", "The name.", nullable=True),
+        "deployedAt": _date("When it was deployed.", nullable=False),
+        "deployedBy": _s("string", "Who deployed it.", nullable=True),
+        "deploymentId": _s("string", "Its deployment."),
+        "deploymentName": _s("string", "The deployment's name.", nullable=True),
+        "deploymentSource": _s("string", "The deployment's source (cli, web, ...).", nullable=True),
+        "resource": _s("string", "The file name."), "checksum": _s("string", "SHA-256 of the file."),
+        "dialect": _s("string", "camunda or spiff."),
+        "runningInstances": _s("integer", "Instances of this version that have not ended."),
+        "runningAsCalledProcess": _s("integer", "Instances of other processes running this version in a call "
+                                                "activity."),
+        "latest": _s("boolean", "The version new instances start on."),
+    }, "One version of a process."),
+    "DefinitionDiffDto": _obj({
+        "oldDefinitionId": _s("string", "The old version."), "newDefinitionId": _s("string", "The new version."),
+        "oldProcess": _s("string", "The old process id."), "newProcess": _s("string", "The new process id."),
+        "added": {"type": "array", "items": _ELEMENT, "description": "Elements only the new version has."},
+        "removed": {"type": "array", "items": _ELEMENT, "description": "Elements only the old version has."},
+        "changed": {"type": "array", "description": "Elements in both whose aspects differ.", "items": _obj({
+            **_ELEMENT["properties"],
+            "changes": {"type": "array", "description": "Each differing aspect: name, type, incoming, outgoing, "
+                        "condition, event (timer, message...), multiInstance, camunda:/spiffworkflow: attributes "
+                        "and extension elements.", "items": _obj({
+                            "aspect": _s("string", "What differs."), "old": _s("string", "Before.", nullable=True),
+                            "new": _s("string", "After.", nullable=True)}, "One aspect.")}},
+            "A changed element.")},
+        "moved": {"type": "array", "items": {"type": "string"},
+                  "description": "Ids of elements drawn differently (BPMN DI) and otherwise unchanged."},
+        "layoutCompared": _s("boolean", "false when `layout=false` was asked."),
+        "unchanged": _s("boolean", "Nothing but the drawing differs."),
+    }, "What changed from one version to another, element by element."),
+    "MigrationPlanGenerationDto": _obj(dict(_MIGRATION_IDS), "Which versions to plan a migration between.",
+                                       ["sourceProcessDefinitionId", "targetProcessDefinitionId"]),
+    "MigrationInstructionDto": _obj({
+        "sourceActivityIds": {"type": "array", "items": {"type": "string"}, "description": "One source activity."},
+        "targetActivityIds": {"type": "array", "items": {"type": "string"},
+                              "description": "The same id: this engine maps an activity only to itself."},
+        "updateEventTrigger": _s("boolean", "Accepted and ignored: waiting timers keep their due time."),
+    }, "An activity instances may wait in while they move."),
+    "MigrationPlanDto": _obj({
+        **_MIGRATION_IDS,
+        "instructions": {"type": "array", "items": _ref("MigrationInstructionDto"), "nullable": True,
+                         "description": "The activities instances may wait in; null: any activity of the source."},
+        "variables": _s("object", "Accepted and ignored; always null in a generated plan.", nullable=True),
+    }, "A migration plan, as /migration/generate returns it.",
+        ["sourceProcessDefinitionId", "targetProcessDefinitionId"]),
+    "MigrationPlanReportDto": _obj({
+        "instructionReports": {"type": "array", "description": "Instructions that cannot be followed.",
+                               "items": _obj({"instruction": _ref("MigrationInstructionDto"),
+                                              "failures": {"type": "array", "items": {"type": "string"},
+                                                           "description": "Why."}}, "One instruction.")},
+        "variableReports": {"type": "object", "description": "Always empty."},
+    }, "Validation of a migration plan."),
+    "MigrationExecutionDto": _obj({
+        "migrationPlan": _ref("MigrationPlanDto"),
+        "processInstanceIds": {"type": "array", "items": {"type": "string"}, "description": "Instances to move."},
+        "processInstanceQuery": {"type": "object", "description": "The filters of POST /process-instance; the "
+                                 "instances of the source it finds move (an empty object: all of them)."},
+        "skipCustomListeners": _s("boolean", "Accepted and ignored."),
+        "skipIoMappings": _s("boolean", "Accepted and ignored."),
+    }, "What to move where.", ["migrationPlan"]),
+    "MigrationDryRunDto": _obj({
+        **_MIGRATION_IDS, "key": _s("string", "The process key."),
+        "sourceVersion": _s("integer", "The source version."), "targetVersion": _s("integer", "The target version."),
+        "counts": _obj({"instances": _s("integer", "Selected."), "migratable": _s("integer", "Can move."),
+                        "blocked": _s("integer", "Cannot move.")}, "Counts."),
+        "notes": {"type": "array", "items": {"type": "string"}, "description": "What moving does not change."},
+        "instances": {"type": "array", "items": _ref("MigratingInstanceDto"),
+                      "description": "Every selected instance."},
+    }, "The dry run: which instances can move and why not."),
+    "MigratingInstanceDto": _obj({
+        "processInstanceId": _s("string", "The instance."),
+        "businessKey": _s("string", "Its case number.", nullable=True),
+        "state": _s("string", "RUNNING or SUSPENDED (ended ones are blocked)."),
+        "processDefinitionId": _s("string", "Its own definition (a called process's migration leaves it)."),
+        "migratable": _s("boolean", "Whether it can move."),
+        "waiting": {"type": "array", "description": "Where it waits.", "items": _obj({
+            "activityId": _s("string", "The element."), "name": _s("string", "Its name.", nullable=True),
+            "kind": _s("string", "userTask, externalTask, timer, message, callActivity, subProcess, multiInstance, "
+                                 "event or gateway."),
+            "processDefinitionKey": _s("string", "The process holding the element (a called one inside a call "
+                                                 "activity)."),
+            "inTarget": _s("boolean", "The target has the element with the same type."),
+            "changes": {"type": "array", "items": {"type": "string"},
+                        "description": "Aspects that differ in the target."},
+            "count": _s("integer", "Tokens there (multi-instance).")}, "A waiting element.")},
+        "blockers": {"type": "array", "description": "Why it cannot move.", "items": _obj({
+            "code": _s("string", "element-removed, type-changed, boundary-events-changed, history-removed, "
+                                 "called-process-changed, no-instruction, not-of-source, state-not-rebuilt, ..."),
+            "message": _s("string", "The reason, in English."),
+            "elementId": _s("string", "The element concerned.", nullable=True)}, "A reason.")},
+    }, "One instance in a migration dry run."),
+}
+_MIGRATION_ERRORS = {"400": "A field is missing, the versions belong to different keys or dialects, or an "
+                            "instruction maps one activity to another (InvalidRequestException).",
+                     "404": "No such process definition or instance."}
+_MIGRATION_OPERATIONS: dict[str, Any] = {
+    "/process-definition/key/{key}/versions": {"get": _op(
+        "getProcessDefinitionVersions", "Process Definition", "Get versions",
+        "Every version of the key, newest first, with who deployed it when and how many instances run on it "
+        "(extension).", permission="read", parameters=[_path_param("key", "The process definition key.")],
+        responses={"200": _ok("The versions.", _array("ProcessDefinitionVersionDto"))},
+        errors={"404": "Nothing with this key is deployed."})},
+    "/process-definition/{id}/diff/{otherId}": {"get": _op(
+        "getProcessDefinitionDiff", "Process Definition", "Compare two versions",
+        "What changed from `id` (old) to `otherId` (new), element by element by BPMN id, with the old and new "
+        "value of each changed aspect; elements only drawn differently are listed in `moved` (extension).",
+        permission="read", parameters=[_path_param("id", "The old version."),
+                                       _path_param("otherId", "The new version."),
+                                       _query("layout", "false: do not compare the diagram.", "boolean")],
+        responses={"200": _ok("The differences.", _ref("DefinitionDiffDto"))},
+        errors={"400": _BAD_PARAMS, "404": "No process definition with one of the ids."})},
+    "/migration/generate": {"post": _op(
+        "generateMigrationPlan", "Migration", "Generate a plan",
+        "Instructions for every flow node both versions have with the same id and type (this engine migrates "
+        "only between equal ids).", permission="deploy",
+        body=_body("MigrationPlanGenerationDto", "The two versions."),
+        responses={"200": _ok("The plan.", _ref("MigrationPlanDto"))}, errors=dict(_MIGRATION_ERRORS))},
+    "/migration/validate": {"post": _op(
+        "validateMigrationPlan", "Migration", "Validate a plan",
+        "The instructions that cannot be followed, and why (an empty list: the plan is valid).",
+        permission="deploy", body=_body("MigrationPlanDto", "The plan."),
+        responses={"200": _ok("The report.", _ref("MigrationPlanReportDto"))}, errors=dict(_MIGRATION_ERRORS))},
+    "/migration/execute": {"post": _op(
+        "executeMigrationPlan", "Migration", "Execute a plan",
+        "Moves the selected instances to the target version in one transaction, all or nothing: their state is "
+        "rebuilt on the target, tokens stay where they are, claims, locks and timer due times are kept, and each "
+        "instance gets an audit entry. If any selected instance cannot move, nothing moves and the 400 lists "
+        "every blocked instance with its reasons (`instances`, as in the dry run).", permission="deploy",
+        body=_body("MigrationExecutionDto", "The plan and the instances."), responses=dict(_NO_CONTENT),
+        errors={**_MIGRATION_ERRORS, "409": None,
+                "400": "Invalid plan or selection, or some instances cannot move "
+                       "(MigratingProcessInstanceValidationException with `instances`); nothing was written."})},
+    "/migration/dry-run": {"post": _op(
+        "dryRunMigration", "Migration", "Dry run",
+        "For every selected instance (default: every running instance of the source, including those running it "
+        "as a called process): where it waits, whether each element exists in the target with the same type, "
+        "and why it cannot move. Writes nothing (extension).", permission="deploy",
+        body=_body("MigrationExecutionDto", "The plan; the instances are optional here."),
+        responses={"200": _ok("The report.", _ref("MigrationDryRunDto"))}, errors=dict(_MIGRATION_ERRORS))},
+}
 
 
 _INDICATORS = {
@@ -198,9 +357,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                              "note": _s("string", "Why.")}, "A local rule.", ["workday", "note"]),
     "DeadlineDto": _obj({"day": _s("string", "The last working day."), "at": _date("Its close.", nullable=False),
                          "estimated": _s("boolean", "Rests on an estimated year.")}, "A computed deadline."),
+    **_MIGRATION_SCHEMAS,
 }
 
 OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
+    **_MIGRATION_OPERATIONS,
     "/job": {"get": _op("getJobs", "Job", "Get list", "Due timers, earliest first.", permission="read",
                         parameters=_JOB_FILTERS + copy.deepcopy(PAGING),
                         responses={"200": _ok("The timers.", _array("JobDto"))}, errors={"400": _BAD_PARAMS})},
