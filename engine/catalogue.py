@@ -5,110 +5,132 @@ and promised limits in working days, the materials it needs, and how it is
 decided (on the spot by the chief affairs representative, or by the
 department). Every change writes a new version; a case copies the version it
 was accepted under into its variables (rule 13), so changing an item never
-moves a running case.
+moves a running case. What a valid item is, and its one canonical form, is
+``engine.catalogue_fields``; the code sets are ``engine.codesets``; the catalogue
+as a CSV or Excel sheet is ``engine.catalogue_io``.
 """
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from . import audit
+from . import audit, codesets
+from .catalogue_fields import COLUMNS, Checked, Context, check
 from .context import services
 from .errors import InvalidInput, NotFound
-from .models import CatalogueItem, Department
+from .models import CatalogueItem, Department, ProcessDefinition
 
-ITEM_TYPES = ("行政许可", "行政确认", "其他行政权力", "一件事")
-#: GB/T 39046-2020 case type codes
-CASE_TYPES = {"1": "即办件", "2": "承诺件", "9": "其他"}
-INSTANT = "1"
-#: standard: decided in the approval section; joint (联办件) and escalated (报批件): the
-#: representative pre-reviews and the department decides
-HANDLING = ("standard", "joint", "escalated")
-STATUSES = ("active", "suspended", "cancelled")
-#: column fields an item definition may set (the rest goes to ``details``)
-_COLUMNS = ("name", "department", "item_type", "case_type", "legal_limit_days", "promised_limit_days",
-            "accepted_on_receipt", "written_review_only", "site_survey", "site_survey_suspends_clock",
-            "handling", "process_key", "form_key", "status")
-_REQUIRED = ("code", "name", "department", "item_type", "case_type", "legal_limit_days", "promised_limit_days",
-             "process_key", "form_key")
+#: the code sets as the pages and REST read them (engine.codesets has the codes and names)
+ITEM_TYPES = tuple(codesets.ITEM_TYPES.names())
+CASE_TYPES = dict(codesets.CASE_TYPES.entries)
+INSTANT = codesets.INSTANT
+HANDLING = tuple(codesets.HANDLING)
+STATUSES = tuple(codesets.STATUSES)
 
 
-def _problems(data: dict[str, Any], known_departments: set[str]) -> list[str]:
-    """Everything wrong with an item definition, so one answer lists it all."""
-    problems = [f"'{name}' is required" for name in _REQUIRED if data.get(name) in (None, "")]
-    if problems:
-        return problems
-    for name in ("legal_limit_days", "promised_limit_days"):
-        value = data[name]
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3650:
-            problems.append(f"'{name}' must be a whole number of working days from 0 to 3650, got {value!r}")
-    if not problems and data["promised_limit_days"] > data["legal_limit_days"]:
-        problems.append(f"the promised limit ({data['promised_limit_days']}) may not exceed the legal limit "
-                        f"({data['legal_limit_days']})")
-    if data["case_type"] not in CASE_TYPES:
-        problems.append(f"'case_type' must be one of {', '.join(CASE_TYPES)} (GB/T 39046-2020), got {data['case_type']!r}")
-    elif data["case_type"] == INSTANT and data.get("promised_limit_days") != 0:
-        problems.append("an instant item (即办件) has promised limit 0")
-    if data["item_type"] not in ITEM_TYPES:
-        problems.append(f"'item_type' must be one of {', '.join(ITEM_TYPES)}, got {data['item_type']!r}")
-    if data.get("handling", "standard") not in HANDLING:
-        problems.append(f"'handling' must be one of {', '.join(HANDLING)}, got {data.get('handling')!r}")
-    if data.get("status", "active") not in STATUSES:
-        problems.append(f"'status' must be one of {', '.join(STATUSES)}, got {data.get('status')!r}")
-    if data["department"] not in known_departments:
-        problems.append(f"department '{data['department']}' does not exist")
-    if data.get("site_survey_suspends_clock") and not data.get("site_survey"):
-        problems.append("'site_survey_suspends_clock' needs 'site_survey'")
-    if data.get("site_survey_suspends_clock") and not data.get("details", {}).get("site_survey_basis"):
-        problems.append("an item whose site survey stops the clock names the rule that says so "
-                        "('details.site_survey_basis')")
-    problems += _material_problems(data.get("details", {}).get("materials", []))
-    return problems
+@dataclass(frozen=True)
+class Saved:
+    """The version a definition is stored as, and whether saving it wrote that version."""
+
+    item: CatalogueItem
+    written: bool
+    #: the fields that differ from the version before (empty for a new item or an unchanged one)
+    changed: tuple[str, ...] = ()
 
 
-def _material_problems(materials: Any) -> list[str]:
-    if not isinstance(materials, list):
-        return ["'details.materials' must be a list"]
-    problems = []
-    entries = [m for m in materials if isinstance(m, dict)]
-    named = all(isinstance(m.get(k), str) and m.get(k) for m in entries for k in ("code", "name"))
-    codes = [m.get("code") for m in entries]
-    if len(entries) != len(materials) or not named:
-        problems.append("every material needs a 'code' and a 'name'")
-    elif len(set(codes)) != len(codes):
-        problems.append("material codes must be unique within an item")
-    return problems
+def check_context(session: so.Session) -> Context:
+    """What the checks look up in the database and the forms directory, read once."""
+    from .forms import FormRegistry
+
+    svc = services(session)
+    forms = svc.forms or FormRegistry(svc.settings.forms_dir)
+    departments = frozenset(session.scalars(sa.select(Department.code)))
+    deployed = frozenset(session.scalars(sa.select(ProcessDefinition.key).distinct()))
+    return Context(departments=departments, form_exists=forms.has, process_deployed=deployed.__contains__,
+                   item_exists=lambda code: current_version(session, code) is not None)
 
 
-def put_item(session: so.Session, data: dict[str, Any], actor: str | None) -> CatalogueItem:
-    """Store an item definition as its next version; an unchanged definition writes nothing."""
-    known = set(session.scalars(sa.select(Department.code)))
-    problems = _problems(data, known)
-    if problems:
-        raise InvalidInput(f"Item '{data.get('code', '?')}' is not valid: " + "; ".join(problems))
-    previous = current_version(session, data["code"])
-    fields = {name: data[name] for name in _COLUMNS if name in data}
-    details = data.get("details", {})
-    if previous is not None and _same(previous, fields, details):
-        return previous
+def check_item(session: so.Session, data: dict[str, Any], context: Context | None = None) -> Checked:
+    """An item definition in canonical form, with every problem and warning (nothing is written)."""
+    return check(data, context or check_context(session))
+
+
+def put_item(session: so.Session, data: dict[str, Any], actor: str | None, *,
+             context: Context | None = None) -> CatalogueItem:
+    """Store an item definition as its next version; an unchanged definition writes nothing.
+
+    A definition with problems is refused as a whole: ``InvalidInput`` with code ``item.invalid``,
+    the item's code and every problem (field, code, params, message) in ``params["problems"]``."""
+    checked = check_item(session, data, context)
+    if checked.problems:
+        raise invalid(data.get("code"), checked)
+    return put_checked(session, checked, actor).item
+
+
+def invalid(code: Any, checked: Checked) -> InvalidInput:
+    shown = code if isinstance(code, str) and code else "?"
+    return InvalidInput(f"Item '{shown}' is not valid: " + "; ".join(p.message for p in checked.problems),
+                        code="item.invalid", item=shown, problems=[p.as_dict() for p in checked.problems])
+
+
+_LOOK_UP: Any = object()
+
+
+def put_checked(session: so.Session, checked: Checked, actor: str | None, *,
+                previous: CatalogueItem | None = _LOOK_UP) -> Saved:
+    """Store a definition ``check_item`` found no problem with; ``previous`` is its current version if the
+    caller read it already (``current_versions``), else it is looked up."""
+    if checked.problems:
+        raise invalid(checked.columns.get("code"), checked)
+    fields = dict(checked.columns)
+    code = fields.pop("code")
+    if previous is _LOOK_UP:
+        previous = current_version(session, code)
     if previous is not None:
+        changed = differences(previous, checked)
+        if not changed:
+            return Saved(previous, written=False)
         previous.current = False
         session.flush()
-    item = CatalogueItem(code=data["code"], version=(previous.version + 1) if previous else 1, current=True,
-                         details=details, created_at=services(session).clock.now(), created_by=actor, **fields)
+    else:
+        changed = ()
+    item = CatalogueItem(code=code, version=(previous.version + 1) if previous else 1, current=True,
+                         details=checked.details, created_at=services(session).clock.now(), created_by=actor,
+                         **fields)
     session.add(item)
     session.flush()
     audit.record(session, "catalogue-item-saved", actor=actor, entity_id=item.code,
-                 details={"version": item.version})
-    return item
+                 details={"version": item.version, "changed": list(changed)})
+    return Saved(item, written=True, changed=changed)
 
 
-def _same(item: CatalogueItem, fields: dict[str, Any], details: dict[str, Any]) -> bool:
-    return item.details == details and all(getattr(item, name) == value for name, value in fields.items())
+def differences(item: CatalogueItem, checked: Checked) -> tuple[str, ...]:
+    """The fields in which a checked definition differs from a stored version (none: saving it writes nothing)."""
+    changed = tuple(name for name, value in checked.columns.items() if getattr(item, name) != value)
+    return changed + tuple(sorted(k for k in {*item.details, *checked.details}
+                                  if item.details.get(k) != checked.details.get(k)))
+
+
+def current_versions(session: so.Session, codes: list[str]) -> dict[str, CatalogueItem]:
+    """The current versions of many items at once (an import reads thousands)."""
+    found: dict[str, CatalogueItem] = {}
+    for start in range(0, len(codes), 500):
+        chunk = codes[start:start + 500]
+        found.update((i.code, i) for i in session.scalars(
+            sa.select(CatalogueItem).where(CatalogueItem.current, CatalogueItem.code.in_(chunk))))
+    return found
+
+
+def record(item: CatalogueItem) -> dict[str, Any]:
+    """The definition an item version was saved from (its canonical form): ``put_item`` of it writes nothing."""
+    data = {name: getattr(item, name) for name in COLUMNS}
+    data["details"] = dict(item.details or {})
+    return data
 
 
 def current_version(session: so.Session, code: str) -> CatalogueItem | None:
@@ -116,13 +138,22 @@ def current_version(session: so.Session, code: str) -> CatalogueItem | None:
 
 
 def active_item(session: so.Session, code: str) -> CatalogueItem:
-    """The version new cases start under; suspended and cancelled items take no cases."""
+    """The version new cases start under; suspended and cancelled items take no cases, nor does an item
+    before its first or after its last effective day (the center's local date)."""
     item = current_version(session, code)
     if item is None:
         raise NotFound(f"No catalogue item with code '{code}'", code="item.unknown", item=code)
     if item.status != "active":
         raise InvalidInput(f"Item '{code}' ({item.name}) is {item.status} and takes no new applications",
                            code="item.closed", item=item.name)
+    svc = services(session)
+    today = svc.clock.now().astimezone(svc.tz).date()
+    if item.effective_from is not None and today < item.effective_from:
+        raise InvalidInput(f"Item '{code}' ({item.name}) takes applications from {item.effective_from}",
+                           code="item.not-yet-effective", item=item.name, date=item.effective_from.isoformat())
+    if item.effective_to is not None and today > item.effective_to:
+        raise InvalidInput(f"Item '{code}' ({item.name}) took its last applications on {item.effective_to}",
+                           code="item.no-longer-effective", item=item.name, date=item.effective_to.isoformat())
     return item
 
 
@@ -131,6 +162,14 @@ def items(session: so.Session, department: str | None = None) -> list[CatalogueI
                                                                           CatalogueItem.code)
     if department:
         stmt = stmt.where(CatalogueItem.department == department)
+    return list(session.scalars(stmt))
+
+
+def versions(session: so.Session, code: str | None = None) -> list[CatalogueItem]:
+    """Every version kept (of one item, or of all), oldest first: the catalogue's history."""
+    stmt = sa.select(CatalogueItem).order_by(CatalogueItem.code, CatalogueItem.version)
+    if code is not None:
+        stmt = stmt.where(CatalogueItem.code == code)
     return list(session.scalars(stmt))
 
 
@@ -164,5 +203,6 @@ def load_file(session: so.Session, path: Path, actor: str | None) -> list[Catalo
         raise InvalidInput(f"{path}: cannot read the catalogue file: {exc}") from None
     if not isinstance(entries, list):
         raise InvalidInput(f"{path}: a catalogue file is a JSON list of items")
-    return [put_item(session, entry, actor) for entry in entries]
+    context = check_context(session)
+    return [put_item(session, entry, actor, context=context) for entry in entries]
 

@@ -452,7 +452,8 @@ class CatalogueItem(Base):
     Cases copy the version they were accepted under into their variables
     (rule 13), so a later change never moves a running case. The columns are
     what the engine routes and counts by; ``details`` keeps the rest of the
-    national catalogue's fields (legal basis, fees, place, online depth, ...).
+    national catalogue's fields (legal basis, fees, place, online depth, ...),
+    checked by ``engine.catalogue_fields``.
     """
 
     __tablename__ = "catalogue_item"
@@ -463,6 +464,8 @@ class CatalogueItem(Base):
     code: so.Mapped[str] = so.mapped_column(sa.String(64))
     version: so.Mapped[int]
     current: so.Mapped[bool] = so.mapped_column(default=True)
+    #: basic code (基本编码) of the national basic catalogue: the item one implementation carries out
+    basic_code: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64), index=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(255))
     department: so.Mapped[str] = so.mapped_column(sa.ForeignKey("department.code"), index=True)
     #: 行政许可 / 行政确认 / 其他行政权力 / 一件事
@@ -480,6 +483,9 @@ class CatalogueItem(Base):
     process_key: so.Mapped[str] = so.mapped_column(sa.String(255))
     form_key: so.Mapped[str] = so.mapped_column(sa.String(255))
     status: so.Mapped[str] = so.mapped_column(sa.String(16), default="active")
+    #: first and last day (inclusive, local) the item takes new applications; open-ended when null
+    effective_from: so.Mapped[Optional[date]]
+    effective_to: so.Mapped[Optional[date]]
     details: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
     created_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))

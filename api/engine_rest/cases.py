@@ -40,7 +40,9 @@ def _item(item: CatalogueItem) -> dict:
             "promisedLimitDays": item.promised_limit_days, "acceptedOnReceipt": item.accepted_on_receipt,
             "writtenReviewOnly": item.written_review_only, "siteSurvey": item.site_survey,
             "handling": item.handling, "processKey": item.process_key, "formKey": item.form_key,
-            "status": item.status, "details": item.details}
+            "status": item.status, "basicCode": item.basic_code,
+            "effectiveFrom": item.effective_from.isoformat() if item.effective_from else None,
+            "effectiveTo": item.effective_to.isoformat() if item.effective_to else None, "details": item.details}
 
 
 @bp.get("/catalogue-item")

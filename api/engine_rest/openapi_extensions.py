@@ -275,7 +275,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "siteSurvey": _s("boolean", "May need a site survey."), "handling": _s("string", "standard, joint or escalated."),
         "processKey": _s("string", "The process that runs it."), "formKey": _s("string", "Its application form."),
         "status": _s("string", "active, suspended or cancelled."),
-        "details": _obj({}, "Materials, legal basis, fees, place, channels and the other catalogue fields."),
+        "basicCode": _s("string", "Basic code (基本编码) of the national basic catalogue.", nullable=True),
+        "effectiveFrom": _s("string", "First day it takes applications.", nullable=True, format="date"),
+        "effectiveTo": _s("string", "Last day it takes applications.", nullable=True, format="date"),
+        "details": _obj({}, "Materials, legal basis, fees, place, channels and the other catalogue fields "
+                            "(engine/catalogue_fields.py; coded values as codes, engine/codesets.py)."),
     }, "One version of a catalogue item."),
     "JobDto": _obj({
         "id": _s("string", "The timer's id (for instance timers, the waiting event's task id)."),
