@@ -62,7 +62,7 @@ def db_upgrade() -> None:
 def deploy_command(paths: tuple[Path, ...], name: str | None, url: str | None, token: str | None) -> None:
     from flask_babel import gettext as _
 
-    from .cli_versions import say
+    from .bilingual import say
 
     files = []
     for path in paths or (_state().services.settings.processes_dir,):
@@ -88,7 +88,7 @@ def _deploy_remotely(url: str, token: str | None, resources: list, name: str) ->
     """POST /engine-rest/deployment/create; the server's validation problems are printed one a line."""
     from flask_babel import gettext as _
 
-    from .cli_versions import say
+    from .bilingual import say
     from .remote_deploy import RemoteDeployError, deploy_remotely
 
     if not token:

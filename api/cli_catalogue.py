@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from engine import catalogue_io
 from engine.errors import EngineError
 
-from .cli_scenarios import CHINESE
+from .bilingual import CHINESE, say
 
 
 @click.group("catalogue", help="The item catalogue (事项清单): export and import as CSV or Excel.")
@@ -44,7 +44,7 @@ def export_command(file: Path, fmt: str | None, all_versions: bool) -> None:
             count = catalogue_io.export_file(session, file, fmt, all_versions=all_versions)
     except EngineError as exc:
         raise click.ClickException(str(exc)) from None
-    _say(lambda: _("%(count)d item rows written to %(file)s", count=count, file=file))
+    say(lambda: _("%(count)d item rows written to %(file)s", count=count, file=file))
 
 
 @catalogue_group.command("import", help="Import a .csv or .xlsx catalogue sheet: good rows are saved, bad rows "
@@ -73,30 +73,20 @@ def import_command(file: Path, fmt: str | None, actor: str, report_file: Path | 
     except EngineError as exc:
         raise click.ClickException(str(exc)) from None
     for result in report.rejected:
-        _say(lambda r=result: _("Row %(row)d of sheet %(sheet)s (item %(item)s) rejected:", row=r.row,
+        say(lambda r=result: _("Row %(row)d of sheet %(sheet)s (item %(item)s) rejected:", row=r.row,
                                 sheet=r.sheet, item=r.code or "?"))
         for problem in result.problems:
             click.echo(f"    {problem.column}: {problem.message}")
-    _say(lambda: _("%(imported)d imported, %(unchanged)d unchanged, %(rejected)d rejected",
+    say(lambda: _("%(imported)d imported, %(unchanged)d unchanged, %(rejected)d rejected",
                    imported=report.count("imported"), unchanged=report.count("unchanged"),
                    rejected=report.count("rejected")))
     if report_file is not None:
         with force_locale(CHINESE):
             _write_report(report, report_file)
-        _say(lambda: _("Report written to %(file)s", file=report_file))
+        say(lambda: _("Report written to %(file)s", file=report_file))
     if report.rejected:
         raise SystemExit(1)
 
-
-def _say(render) -> None:
-    """English, then the same in the center's language where the catalogue has it (as `onewindow test`)."""
-    with force_locale("en"):
-        english = render()
-    with force_locale(CHINESE):
-        chinese = render()
-    click.echo(english)
-    if chinese != english:
-        click.echo(chinese)
 
 
 def _write_report(report: catalogue_io.ImportReport, path: Path) -> None:

@@ -11,13 +11,12 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from engine import scenarios
 
-#: the designers' language beside English (msgids are English; translations live in api/translations)
-CHINESE = "zh_Hans_CN"
+from .bilingual import say
+
 
 
 @click.command("test", help="Run the scenario files beside the BPMN models (default: the processes directory); "
@@ -43,12 +42,12 @@ def test_command(path: Path | None, only: str | None) -> None:
     if not results:
         _fail(lambda: _("No scenario is named like '%(only)s'", only=only))
     for result in results:
-        _echo(lambda r=result: _line(r))
+        say(lambda r=result: _line(r))
         if not result.passed:
             click.echo(f"        {result.message}")
     failed = sum(not r.passed for r in results)
     seconds = time.perf_counter() - began
-    _echo(lambda: _("%(passed)d passed, %(failed)d failed in %(seconds).1f s", passed=len(results) - failed,
+    say(lambda: _("%(passed)d passed, %(failed)d failed in %(seconds).1f s", passed=len(results) - failed,
                     failed=failed, seconds=seconds))
     if failed:
         raise SystemExit(1)
@@ -82,19 +81,8 @@ def _line(result: scenarios.ScenarioResult) -> str:
     return _("FAILED  %(file)s: %(name)s", **where) + (" — " + ", ".join(parts) if parts else "")
 
 
-def _echo(render) -> None:
-    """English, then the same in Chinese where the catalogue has it."""
-    with force_locale("en"):
-        english = render()
-    with force_locale(CHINESE):
-        chinese = render()
-    click.echo(english)
-    if chinese != english:
-        click.echo(chinese)
-
-
 def _fail(render) -> None:
-    _echo(render)
+    say(render)
     raise SystemExit(1)
 
 

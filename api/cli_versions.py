@@ -22,19 +22,7 @@ from engine.definition_diff import DefinitionDiff, diff_definitions
 from engine.errors import NotFound
 from engine.models import ProcessDefinition
 
-#: the designers' language beside English (msgids are English; translations live in api/translations)
-CHINESE = "zh_Hans_CN"
-
-
-def say(render: Callable[[], str], *, err: bool = False) -> None:
-    """English, then the same in Chinese where the catalogue has it."""
-    with force_locale("en"):
-        english = render()
-    with force_locale(CHINESE):
-        chinese = render()
-    click.echo(english, err=err)
-    if chinese != english:
-        click.echo(chinese, err=err)
+from .bilingual import CHINESE, say
 
 
 def _state():

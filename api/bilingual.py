@@ -1,0 +1,23 @@
+"""The commands' output for designers and administrators: English, then the same in Chinese where the
+translation catalogue has it (the CLI has no Accept-Language to choose one; the people at the center read
+Chinese, the logs and bug reports read English)."""
+from __future__ import annotations
+
+from typing import Callable
+
+import click
+from flask_babel import force_locale
+
+#: the center's language beside English (msgids are English; translations live in api/translations)
+CHINESE = "zh_Hans_CN"
+
+
+def say(render: Callable[[], str], *, err: bool = False) -> None:
+    """``render`` is called once per language, inside that language's locale."""
+    with force_locale("en"):
+        english = render()
+    with force_locale(CHINESE):
+        chinese = render()
+    click.echo(english, err=err)
+    if chinese != english:
+        click.echo(chinese, err=err)
