@@ -12,12 +12,15 @@ from flask_babel import force_locale
 CHINESE = "zh_Hans_CN"
 
 
-def say(render: Callable[[], str], *, err: bool = False) -> None:
-    """``render`` is called once per language, inside that language's locale."""
+def both(render: Callable[[], str]) -> str:
+    """The text in English, then on the next line in Chinese (once if they are the same); ``render`` is
+    called once per language, inside that language's locale."""
     with force_locale("en"):
         english = render()
     with force_locale(CHINESE):
         chinese = render()
-    click.echo(english, err=err)
-    if chinese != english:
-        click.echo(chinese, err=err)
+    return english if chinese == english else f"{english}\n{chinese}"
+
+
+def say(render: Callable[[], str], *, err: bool = False) -> None:
+    click.echo(both(render), err=err)

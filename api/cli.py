@@ -13,6 +13,7 @@ from engine.errors import EngineError
 from engine.scheduler import TimerScheduler
 
 from .cli_catalogue import catalogue_group
+from .cli_design import lint_command, validate_command
 from .cli_scenarios import test_command
 from .cli_versions import diff_command, migrate_command, versions_command
 
@@ -34,6 +35,8 @@ def init_app(app: Flask) -> None:
                     scheduler_command, worker_command, calendar_group, seed_cases_command):
         app.cli.add_command(command)
     app.cli.add_command(test_command)
+    app.cli.add_command(validate_command)
+    app.cli.add_command(lint_command)
     app.cli.add_command(catalogue_group)
     for command in (versions_command, diff_command, migrate_command):
         app.cli.add_command(command)

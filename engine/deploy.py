@@ -40,6 +40,8 @@ class Problem:
     message: str
     line: int | None = None
     element_id: str | None = None
+    #: a stable name for the kind of problem (``engine.validation`` reports it to designers)
+    code: str = "parse"
 
     def as_dict(self) -> dict[str, Any]:
         return {"resource": self.resource, "line": self.line, "elementId": self.element_id, "message": self.message}
@@ -68,25 +70,30 @@ class DeployResult:
 
 def read_bpmn(data: bytes, resource: str, max_bytes: int) -> etree._ElementTree:
     """Parse untrusted XML; DOCTYPEs are refused outright (XXE, billion laughs)."""
-    if len(data) > max_bytes:
-        raise DeploymentError(f"{resource}: document is {len(data)} bytes, the limit is {max_bytes}",
-                              [Problem(resource, f"document is {len(data)} bytes, the limit is {max_bytes}").as_dict()])
-    if b"<!DOCTYPE" in data.upper():
-        problem = Problem(resource, "DOCTYPE declarations are not allowed in BPMN documents", 1)
+    tree, problem = read_document(data, resource, max_bytes)
+    if problem is not None:
         raise DeploymentError(str(problem), [problem.as_dict()])
+    assert tree is not None
+    return tree
+
+
+def read_document(data: bytes, resource: str, max_bytes: int) -> tuple[etree._ElementTree | None, Problem | None]:
+    """The tree of a BPMN document, or the first reason it is not one (deploy and validate share this)."""
+    if len(data) > max_bytes:
+        return None, Problem(resource, f"document is {len(data)} bytes, the limit is {max_bytes}", code="size")
+    if b"<!DOCTYPE" in data.upper():
+        return None, Problem(resource, "DOCTYPE declarations are not allowed in BPMN documents", 1, code="xml.doctype")
     try:
         tree = etree.ElementTree(etree.fromstring(data, hardened_xml_parser()))
     except etree.XMLSyntaxError as exc:
-        problem = Problem(resource, f"not well-formed XML: {exc.msg}", exc.lineno)
-        raise DeploymentError(str(problem), [problem.as_dict()]) from None
+        return None, Problem(resource, f"not well-formed XML: {exc.msg}", exc.lineno, code="xml.not-well-formed")
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        problem = Problem(resource, "DOCTYPE declarations are not allowed in BPMN documents", 1)
-        raise DeploymentError(str(problem), [problem.as_dict()])
+        return None, Problem(resource, "DOCTYPE declarations are not allowed in BPMN documents", 1, code="xml.doctype")
     root = tree.getroot()
     if root.tag != f"{{{BPMN_NS}}}definitions":
-        problem = Problem(resource, f"root element must be bpmn:definitions, found {root.tag}", root.sourceline)
-        raise DeploymentError(str(problem), [problem.as_dict()])
-    return tree
+        return None, Problem(resource, f"root element must be bpmn:definitions, found {root.tag}", root.sourceline,
+                             code="bpmn.root")
+    return tree, None
 
 
 @functools.lru_cache(maxsize=1)
@@ -95,23 +102,22 @@ def _bpmn_schema() -> etree.XMLSchema:
     return etree.XMLSchema(schema_doc)
 
 
-def xsd_problems(tree: etree._ElementTree, resource: str) -> list[Problem]:
+def xsd_problems(tree: etree._ElementTree, resource: str, limit: int | None = None) -> list[Problem]:
+    """The XSD errors of a tree (the first ``limit`` of them), each with the id of the element on its line."""
     schema = _bpmn_schema()
     if schema.validate(tree):
         return []
-    problems = []
-    for error in schema.error_log:
-        problems.append(Problem(resource, error.message, error.line, _element_id_at(tree, error.line)))
-    return problems
+    errors = list(schema.error_log)[:limit]
+    ids = _ids_by_line(tree)
+    return [Problem(resource, error.message, error.line, ids.get(error.line), code="xsd") for error in errors]
 
 
-def _element_id_at(tree: etree._ElementTree, line: int | None) -> str | None:
-    if not line:
-        return None
+def _ids_by_line(tree: etree._ElementTree) -> dict[int, str]:
+    ids: dict[int, str] = {}
     for element in tree.getroot().iter():
-        if isinstance(element.tag, str) and element.sourceline == line and element.get("id"):
-            return element.get("id")
-    return None
+        if isinstance(element.tag, str) and element.sourceline and element.get("id"):
+            ids.setdefault(element.sourceline, element.get("id"))
+    return ids
 
 
 def parse_processes(tree: etree._ElementTree, resource: str) -> tuple[str, list[ParsedProcess]]:

@@ -74,6 +74,11 @@ def list_versions(session: so.Session, key: str) -> list[VersionInfo]:
                         d.version == latest) for d, dep in rows]
 
 
+def deployed_keys(session: so.Session) -> frozenset[str]:
+    """Every process key deployed at least once (what a call activity can start)."""
+    return frozenset(session.scalars(sa.select(ProcessDefinition.key).distinct()))
+
+
 def list_keys(session: so.Session) -> list[KeySummary]:
     """One line per deployed process, by key."""
     latest = (sa.select(ProcessDefinition.key, sa.func.max(ProcessDefinition.version).label("version"),

@@ -68,6 +68,12 @@ class WorkerContext:
         return self.settings.center_name
 
 
+#: every topic a worker here serves; ``onewindow lint`` checks service tasks against it
+TOPICS: frozenset[str] = frozenset({"shared-data", "materials-check", "acceptance-receipt", "certificate",
+                                    "decision-letter", "result-notice", "notify", "notify-departments",
+                                    "rating-request"})
+
+
 def build_handlers(context: WorkerContext) -> dict[str, Handler]:
     def bind(function: Callable[[WorkerContext, ExternalTask], dict[str, Any]]) -> Handler:
         return lambda task: function(context, task)
