@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from engine import catalogue_io
 from engine.errors import EngineError
 
-from .bilingual import CHINESE, say
+from .bilingual import CHINESE, both, say
 
 
 @click.group("catalogue", help="The item catalogue (事项清单): export and import as CSV or Excel.")
@@ -63,8 +63,7 @@ def import_command(file: Path, fmt: str | None, actor: str, report_file: Path | 
     try:
         sheet = catalogue_io.read_file(file, fmt)
         with state().sessions.begin() as session:
-            with force_locale(CHINESE):
-                label = _("Importing %(file)s", file=file.name)
+            label = both(lambda: _("Importing %(file)s", file=file.name)).replace("\n", " · ")
             with click.progressbar(length=len(sheet.rows), label=label, show_pos=True) as bar:
                 for result in catalogue_io.iter_import(session, sheet, actor, source=file.name):
                     report.results.append(result)

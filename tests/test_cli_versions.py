@@ -43,14 +43,15 @@ def test_deploy_then_list_versions_and_compare_two(app):
 
     listed = run(app, "versions")
     assert listed.exit_code == 0, listed.output
-    header, row = listed.output.splitlines()[:2]
+    header, chinese, row = listed.output.splitlines()[:3]
     assert header.split()[:5] == ["KEY", "NAME", "LATEST", "VERSIONS", "RUNNING"]
+    assert chinese.split()[:5] == ["流程标识", "名称", "最新版本", "版本数", "办理中"]
     assert row.split()[:6] == ["review_versions", "Review", "versions", "2", "2", "1"]
     versions = run(app, "versions", "review_versions").output.splitlines()
     assert versions[0].split()[:3] == ["VERSION", "DEPLOYED", "BY"]
-    assert versions[1].split()[:2] == ["2", "*"] and " second " in versions[1] and "review_v2.bpmn" in versions[1]
-    assert versions[2].split()[0] == "1" and " first " in versions[2]
-    assert "new cases start on it" in versions[-1]
+    assert versions[2].split()[:2] == ["2", "*"] and " second " in versions[2] and "review_v2.bpmn" in versions[2]
+    assert versions[3].split()[0] == "1" and " first " in versions[3]
+    assert "new cases start on it" in versions[-2] and "新办件按此版本启动" in versions[-1]
 
     diff = run(app, "diff", "review_versions", "1", "2")
     assert diff.exit_code == 0, diff.output
@@ -98,12 +99,14 @@ def test_deploy_to_a_remote_server_prints_what_a_local_deploy_prints(app, server
     base, token = server
     first = run(app, "deploy", REVIEW_V1, "--url", base.removesuffix("/engine-rest"), "--token", token)
     assert first.exit_code == 0, first.output
-    assert first.output.splitlines() == ["deployed review_versions version 1 (review_v1.bpmn)"]
+    assert first.output.splitlines() == ["deployed review_versions version 1 (review_v1.bpmn)",
+                                         "已部署 review_versions 第 1 版（review_v1.bpmn）"]
     again = run(app, "deploy", REVIEW_V1, REVIEW_V2, env={"ONEWINDOW_URL": base, "ONEWINDOW_TOKEN": token})
     assert again.exit_code == 0, again.output
-    assert again.output.splitlines() == ["deployed review_versions version 2 (review_v2.bpmn)"]
+    assert again.output.splitlines() == ["deployed review_versions version 2 (review_v2.bpmn)",
+                                         "已部署 review_versions 第 2 版（review_v2.bpmn）"]
     same = run(app, "deploy", REVIEW_V2, env={"ONEWINDOW_URL": base, "ONEWINDOW_TOKEN": token})
-    assert same.output.splitlines() == ["unchanged review_versions version 2"]
+    assert same.output.splitlines() == ["unchanged review_versions version 2", "review_versions 无变化，仍为第 2 版"]
     found = requests.get(f"{base}/process-definition/key/review_versions",
                          headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
     assert (found["version"], found["deployedBy"]) == (2, "robot")
@@ -112,8 +115,8 @@ def test_deploy_to_a_remote_server_prints_what_a_local_deploy_prints(app, server
     broken.write_text((BPMN_DIR / "versions" / "review_v1.bpmn").read_text().replace("</bpmn:userTask>", "", 1))
     refused = run(app, "deploy", str(broken), "--url", base, "--token", token)
     assert refused.exit_code == 1, refused.output
-    assert refused.output.splitlines()[0] == "The server refused the deployment (HTTP 400):"
-    assert refused.output.splitlines()[1].startswith("  broken.bpmn:16: not well-formed XML: ")
+    assert refused.output.splitlines()[:2] == ["The server refused the deployment (HTTP 400):", "服务器拒绝了部署（HTTP 400）："]
+    assert refused.output.splitlines()[2].startswith("  broken.bpmn:16: not well-formed XML: ")
     wrong = run(app, "deploy", REVIEW_V1, "--url", base, "--token", "not-a-token")
     assert wrong.exit_code == 1 and "401" in wrong.output, wrong.output
     assert run(app, "deploy", REVIEW_V1, "--url", base).exit_code == 2, "--url needs a token"
