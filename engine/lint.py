@@ -165,32 +165,45 @@ def parse_config(text: str, source: str = CONFIG_NAME) -> LintConfig:
     except json.JSONDecodeError as exc:
         return LintConfig(source=source, problems=(_config_problem(
             source, exc.lineno, "lint-config.invalid", f"not valid JSON: {exc.msg}", detail=exc.msg),))
+    except (ValueError, RecursionError) as exc:  # too deeply nested, an integer too long to convert
+        detail = str(exc) or exc.__class__.__name__
+        return LintConfig(source=source, problems=(_config_problem(
+            source, None, "lint-config.invalid", f"not valid JSON: {detail}", detail=detail),))
     problems: list[Finding] = []
     if not isinstance(data, dict):
         return LintConfig(source=source, problems=(_config_problem(
             source, 1, "lint-config.invalid", "the configuration must be a JSON object",
             detail="the configuration must be a JSON object"),))
+    lines = _key_lines(text)
     for key in data:
         if key not in ("rules", "files") and not str(key).startswith("$"):
-            problems.append(_config_problem(source, _line_of(text, key), "lint-config.invalid",
+            problems.append(_config_problem(source, lines.get((key,)), "lint-config.invalid",
                                             f"unknown key '{key}' (expected rules and files)",
                                             detail=f"unknown key '{key}'"))
-    levels = _levels(data.get("rules", {}), text, source, problems, "rules")
+    levels = _levels(data.get("rules", {}), lines, source, problems, ("rules",))
     files: dict[str, Mapping[str, Any]] = {}
-    for pattern, entry in (data.get("files") or {}).items() if isinstance(data.get("files"), dict) else ():
+    entries = data.get("files", {})
+    if not isinstance(entries, dict):
+        problems.append(_config_problem(source, lines.get(("files",)), "lint-config.invalid",
+                                        "files must be an object", detail="files must be an object"))
+        entries = {}
+    for pattern, entry in entries.items():
         rules_of = entry.get("rules", {}) if isinstance(entry, dict) else None
         if rules_of is None:
-            problems.append(_config_problem(source, _line_of(text, pattern), "lint-config.invalid",
+            problems.append(_config_problem(source, lines.get(("files", pattern)), "lint-config.invalid",
                                             f"files.{pattern} must be an object with rules",
                                             detail=f"files.{pattern} must be an object with rules"))
             continue
-        files[pattern] = _levels(rules_of, text, source, problems, f"files.{pattern}.rules")
+        files[pattern] = _levels(rules_of, lines, source, problems, ("files", pattern, "rules"))
     return LintConfig(levels, files, source, tuple(problems))
 
 
-def _levels(entries: Any, text: str, source: str, problems: list[Finding], where: str) -> dict[str, Any]:
+def _levels(entries: Any, lines: Mapping[tuple[str, ...], int], source: str, problems: list[Finding],
+            path: tuple[str, ...]) -> dict[str, Any]:
+    """The valid levels of one ``rules`` object (``path``: where it is in the file, for line numbers)."""
+    where = ".".join(path)
     if not isinstance(entries, dict):
-        problems.append(_config_problem(source, None, "lint-config.invalid", f"{where} must be an object",
+        problems.append(_config_problem(source, lines.get(path), "lint-config.invalid", f"{where} must be an object",
                                         detail=f"{where} must be an object"))
         return {}
     known = {r.id for r in rules()}
@@ -198,12 +211,13 @@ def _levels(entries: Any, text: str, source: str, problems: list[Finding], where
     for rule_id, level in entries.items():
         if isinstance(level, list) and level:  # bpmnlint's ["warn", {options}]: the level is what counts here
             level = level[0]
+        line = lines.get((*path, rule_id))
         if rule_id not in known:
-            problems.append(_config_problem(source, _line_of(text, rule_id), "lint-config.unknown-rule",
+            problems.append(_config_problem(source, line, "lint-config.unknown-rule",
                                             f"unknown rule '{rule_id}' in {where} (onewindow lint --list-rules "
                                             "lists them)", rule=rule_id))
         elif isinstance(level, bool) or not isinstance(level, (str, int)) or level not in LEVELS:
-            problems.append(_config_problem(source, _line_of(text, rule_id), "lint-config.bad-level",
+            problems.append(_config_problem(source, line, "lint-config.bad-level",
                                             f"rule '{rule_id}': level {json.dumps(level)} is not off, warn or error",
                                             rule=rule_id, level=json.dumps(level, ensure_ascii=False)))
         else:
@@ -215,9 +229,51 @@ def _config_problem(source: str, line: int | None, code: str, message: str, **pa
     return Finding(source, code, ERROR, message, line, None, {k: str(v) for k, v in params.items()})
 
 
-def _line_of(text: str, key: str) -> int | None:
-    found = re.search(re.escape(json.dumps(key, ensure_ascii=False)) + r"\s*:", text)
-    return text.count("\n", 0, found.start()) + 1 if found else None
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """The line of each object key of a valid JSON text, by its path of keys (the first one where a key
+    repeats). Searching the text for the key alone finds the wrong one when the same rule id appears under
+    ``rules`` and under ``files``; on anything unexpected the lines are simply unknown."""
+    lines: dict[tuple[str, ...], int] = {}
+    decoder = json.JSONDecoder()
+
+    def skip(index: int) -> int:
+        match = _SPACE.match(text, index)
+        return match.end() if match else index
+
+    def value(index: int, path: tuple[str, ...]) -> int:
+        """Walk the value at ``index`` and return the index after it (nesting is as deep as json.loads
+        already accepted; deeper than the recursion limit, the lines stay unknown)."""
+        index = skip(index)
+        if text.startswith("{", index):
+            index = skip(index + 1)
+            if text.startswith("}", index):
+                return index + 1
+            while True:
+                key, after = json.decoder.scanstring(text, index + 1)
+                lines.setdefault((*path, key), text.count("\n", 0, index) + 1)
+                index = skip(value(skip(after) + 1, (*path, key)))
+                if not text.startswith(",", index):
+                    return index + 1
+                index = skip(index + 1)
+        if text.startswith("[", index):
+            index = skip(index + 1)
+            if text.startswith("]", index):
+                return index + 1
+            while True:
+                index = skip(value(index, (*path, "[]")))
+                if not text.startswith(",", index):
+                    return index + 1
+                index += 1
+        return decoder.raw_decode(text, index)[1]
+
+    try:
+        value(0, ())
+    except (ValueError, IndexError, RecursionError):
+        pass
+    return lines
 
 
 def _matches(pattern: str, resource: str) -> bool:

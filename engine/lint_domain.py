@@ -40,6 +40,8 @@ CHINESE = re.compile(r"[\u4e00-\u9fff]")
 PROCEDURE_TERMS = ("现场踏勘", "现场勘查", "现场勘验", "技术审查", "专家评审", "专家论证", "听证", "招标", "拍卖",
                    "检验", "检测", "检疫", "鉴定")
 SPECIALIST_ROLE, SPECIALIST_LANE = "specialist", "专业科室"
+#: activities in which people do the work (a procedure is done, not sent or computed)
+PEOPLES_WORK = frozenset({"userTask", "manualTask", "task", "subProcess"})
 #: marker values ``engine.markers`` acts on
 CLOCK_MARKERS = frozenset({"accept", "supplement-requested", "supplement-received", "not-accepted", "survey-started",
                            "survey-ended", "decided"})
@@ -187,7 +189,8 @@ def worker_registered(model: Model, context: LintContext) -> Iterator[Hit]:
 # --- specialist procedures ------------------------------------------------------------------------
 
 def _is_specialist_procedure(model: Model, activity: etree._Element) -> bool:
-    if any(term in model.name(activity) for term in PROCEDURE_TERMS):
+    """People's work named as a procedure: a service or send task named 发送听证告知书 only tells of one."""
+    if local(activity) in PEOPLES_WORK and any(term in model.name(activity) for term in PROCEDURE_TERMS):
         return True
     if local(activity) != "userTask":
         return False
@@ -295,17 +298,27 @@ def _ends_case(node: etree._Element) -> bool:
 # --- Chinese names ------------------------------------------------------------------------------------
 
 def chinese_name(model: Model, context: LintContext) -> Iterator[Hit]:
+    """Names written in another language; an element without any name is ``label-required``'s to report, and
+    of the flows only those that leave a decision (an exclusive or inclusive gateway, or with a condition) say
+    when they are taken: every branch of a parallel fork is."""
     for node in model.nodes:
-        if not CHINESE.search(model.name(node)):
+        if model.name(node) and not CHINESE.search(model.name(node)):
             yield Hit(node, f"{local(node)} {node.get('id')} has no Chinese name", {"kind": local(node)})
     for participant in model.root.iter(f"{{{BPMN_NS}}}participant"):
-        if not CHINESE.search(model.name(participant)):
+        if model.name(participant) and not CHINESE.search(model.name(participant)):
             yield Hit(participant, f"participant {participant.get('id')} has no Chinese name",
                       {"kind": "participant"})
     for flow in model.flows:
-        if len(model.outgoing.get(flow.get("sourceRef") or "", [])) > 1 and not CHINESE.search(model.name(flow)):
+        if _decides_when(model, flow) and not CHINESE.search(model.name(flow)):
             yield Hit(flow, f"sequence flow {flow.get('id')} leaves a fork without a Chinese name saying when it "
                       "is taken", {"kind": "sequenceFlow"})
+
+
+def _decides_when(model: Model, flow: etree._Element) -> bool:
+    source = model.by_id.get(flow.get("sourceRef") or "")
+    forks = len(model.outgoing.get(flow.get("sourceRef") or "", [])) > 1
+    conditional = any(local(c) == "conditionExpression" for c in flow)
+    return conditional or (forks and source is not None and local(source) in ("exclusiveGateway", "inclusiveGateway"))
 
 
 RULES = (

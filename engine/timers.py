@@ -159,6 +159,11 @@ def _as_moment(value: Any, tz: tzinfo) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
+#: the longest duration a timer may wait (datetime ends in the year 9999)
+MAX_DURATION_MONTHS = 12 * 9999
+MAX_DAYS = 365 * 9999
+
+
 def _as_duration(value: Any, start: datetime) -> timedelta:
     if isinstance(value, timedelta):
         return value
@@ -166,8 +171,13 @@ def _as_duration(value: Any, start: datetime) -> timedelta:
         raise TimerExpressionError(f"a timeDuration must be an ISO 8601 duration such as PT10M or P5D, got {value!r}")
     try:
         parsed = TimerEventDefinition.parse_iso_duration(value.strip().upper())
+        months = float(parsed.get("years", 0)) * 12 + float(parsed.get("months", 0))
     except Exception:
         raise TimerExpressionError(f"'{value}' is not an ISO 8601 duration (e.g. PT10M, P5D, P1DT12H)") from None
+    if months > MAX_DURATION_MONTHS or float(parsed.get("days", 0)) + float(parsed.get("weeks", 0)) * 7 > MAX_DAYS:
+        # SpiffWorkflow counts a duration month by month: P99999999999Y would keep it busy for hours
+        raise TimerExpressionError(f"the duration {value.strip()} is longer than the calendar (it ends in the year "
+                                   "9999)")
     return TimerEventDefinition.get_timedelta_from_start(parsed, start)
 
 

@@ -232,4 +232,3 @@ def _timer_problem(kind: str, text: str, dialect: str) -> str | None:
     except Exception as exc:  # TimerExpressionError, and whatever a strange value makes the libraries raise
         return str(exc) or exc.__class__.__name__
     return None
-

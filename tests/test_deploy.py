@@ -116,3 +116,14 @@ def test_oversized_document_is_refused(sessions, services):
     limit = services.settings.max_bpmn_bytes
     with pytest.raises(DeploymentError, match="limit"):
         _deploy(sessions, ("big.bpmn", MINIMAL % (b"x" * limit)))
+
+
+def test_a_timer_longer_than_the_calendar_is_refused_at_once(sessions):
+    """SpiffWorkflow counts a duration month by month; P99999999999Y once kept a deployment busy for hours."""
+    from .conftest import BPMN_DIR
+
+    endless = (BPMN_DIR / "broken" / "timer_endless_duration.bpmn").read_bytes()
+    with pytest.raises(DeploymentError, match="longer than the calendar") as caught:
+        _deploy(sessions, ("endless.bpmn", endless))
+    assert caught.value.problems[0]["elementId"] == "Timer_wait"
+    assert _count(sessions, ProcessDefinition) == 0
