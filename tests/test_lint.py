@@ -301,3 +301,40 @@ def test_fuzz_lint_never_fails() -> None:
         except (AssertionError, Exception) as exc:
             problems.append(f"{label}: {exc!r}")
     assert problems == []
+
+
+PARALLEL_WITH_NOTICE = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
+    xmlns:di="http://www.omg.org/spec/DD/20100524/DI" xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+    id="Defs" targetNamespace="http://onewindow.example/bpmn">
+  <bpmn:process id="notice_and_review" name="告知并审查" isExecutable="true">
+    <bpmn:startEvent id="Start" name="收到申请" />
+    <bpmn:parallelGateway id="Fork" name="同时办理" />
+    <bpmn:serviceTask id="Notice" name="发送听证告知书" camunda:type="external" camunda:topic="notify" />
+    <bpmn:userTask id="Review" name="审查" camunda:formKey="handling_review"
+                   camunda:candidateGroups="${department}:approval-clerk" />
+    <bpmn:parallelGateway id="Join" name="汇合" />
+    <bpmn:endEvent id="End" name="办结" />
+    <bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Fork" />
+    <bpmn:sequenceFlow id="F2" sourceRef="Fork" targetRef="Notice" />
+    <bpmn:sequenceFlow id="F3" sourceRef="Fork" targetRef="Review" />
+    <bpmn:sequenceFlow id="F4" sourceRef="Notice" targetRef="Join" />
+    <bpmn:sequenceFlow id="F5" sourceRef="Review" targetRef="Join" />
+    <bpmn:sequenceFlow id="F6" sourceRef="Join" targetRef="End" />
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="D"><bpmndi:BPMNPlane id="P" bpmnElement="notice_and_review">%s</bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>
+</bpmn:definitions>"""
+
+
+def test_a_notice_of_a_hearing_is_not_a_hearing_and_parallel_branches_need_no_names() -> None:
+    """A service task that sends a hearing notice does no procedure, and every branch of a parallel fork is
+    taken, so neither needs what onewindow/specialist-time-limit and onewindow/chinese-name ask of decisions."""
+    shapes = "".join(f'<bpmndi:BPMNShape id="{e}_di" bpmnElement="{e}"><dc:Bounds x="{i * 120}" y="0" width="100" '
+                     'height="80" /></bpmndi:BPMNShape>' for i, e in enumerate(("Start", "Fork", "Notice", "Review",
+                                                                                 "Join", "End")))
+    edges = "".join(f'<bpmndi:BPMNEdge id="{f}_di" bpmnElement="{f}"><di:waypoint x="0" y="0" />'
+                    '<di:waypoint x="10" y="0" /></bpmndi:BPMNEdge>' for f in ("F1", "F2", "F3", "F4", "F5", "F6"))
+    data = (PARALLEL_WITH_NOTICE % (shapes + edges)).encode("utf-8")
+    assert lint.lint(data, "notice.bpmn", LintContext(forms_dir=FORMS, topics=TOPICS)) == []
