@@ -27,7 +27,13 @@ PERMISSIONS = {
     #: rule 1: applications come in at the comprehensive window or online (the portal)
     "receive": ("window-clerk", "portal"),
     "catalogue": ("designer", "supervisor", "worker", "window-clerk", "approval-clerk", "specialist",
-                  "chief-representative", "section-head", "portal"),
+                  "chief-representative", "section-head", "portal", "office"),
+    #: rule 14: a department's approval section head applies in writing to add, change or cancel an item
+    "adjust": ("section-head",),
+    #: the catalogue's checks on a proposed record, nothing saved (the adjustment's worker, the applicant, the office)
+    "catalogue-check": ("worker", "section-head", "office"),
+    #: writing a version the 区政务办 approved (the adjustment's worker only; the engine checks the approval)
+    "catalogue-apply": ("worker",),
     "clock": ("window-clerk", "approval-clerk", "specialist", "chief-representative", "section-head", "worker"),
     "calendar": (),
 }

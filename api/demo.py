@@ -1,8 +1,10 @@
-"""Demo departments, users, authorizations and catalogue for `make demo` (passwords are in README).
+"""Demo departments, users, entry confirmations, authorizations and catalogue for `make demo` (passwords are
+in README).
 
 The catalogue (``demo_data/catalogue.json``) holds items of Qingpu district's
 departments with limits and materials as Shanghai districts publish them; the
-authorization letters are made up for the demo.
+entry confirmations (every department confirms all its demo items as handled in
+the center) and the authorization letters are made up for the demo.
 """
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ from pathlib import Path
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from engine import authorizations, catalogue, identity
-from engine.models import Authorization, User
+from engine import authorizations, catalogue, entry_confirmations, identity
+from engine.models import Authorization, EntryConfirmation, User
 
 DEMO_PASSWORD = "demo12345"
 CATALOGUE_FILE = Path(__file__).parent / "demo_data" / "catalogue.json"
@@ -43,6 +45,7 @@ USERS = [
     ("window2", "综合窗口 马骏", "center", ["window-clerk"]),
     ("portal", "一网通办门户", "center", ["portal"]),
     ("worker", "服务任务执行器", "center", ["worker"]),
+    ("office", "区政务办 事项清单管理 顾文", "center", ["office"]),
 ]
 for _dept, (_clerk, _chief, _head, _specialist, _leader) in STAFF.items():
     _name = DEPARTMENTS[_dept].removeprefix("区")
@@ -73,8 +76,30 @@ def seed(session: so.Session, today: date | None = None, password: str | None = 
             created += 1
     session.flush()
     catalogue.load_file(session, CATALOGUE_FILE, actor="demo")
-    _authorize(session, today or date(2026, 1, 1))
+    start = today or date(2026, 1, 1)
+    _confirm_entries(session, start)  # before the letters: a letter names only items entered in the center
+    _authorize(session, start)
     return created
+
+
+def _confirm_entries(session: so.Session, start: date) -> None:
+    """An entry confirmation (入驻事项确认书) per department listing all its demo items, open-ended. A department
+    whose confirmation in force already lists them all gets none (seeding again changes nothing); one whose
+    catalogue grew since gets a new confirmation, which replaces its list."""
+    day = max(start, entry_confirmations.today(session))
+    for department, name in DEPARTMENTS.items():
+        codes = [item.code for item in catalogue.items(session, department)]
+        if not codes:
+            continue
+        current = entry_confirmations.current(session, department, day)
+        if current is not None and set(codes) <= set(current.item_codes):
+            continue
+        earlier = session.scalar(sa.select(sa.func.count()).select_from(EntryConfirmation)
+                                 .where(EntryConfirmation.department == department))
+        number = f"青{department}入驻〔{start.year}〕{earlier + 1}号"
+        signer = "区政务服务中心主任" if department == "center" else f"{name}主要负责人"
+        entry_confirmations.confirm(session, department=department, document_number=number, signed_by=signer,
+                                    confirmed_by="区政务办", valid_from=start, item_codes=codes, actor="demo")
 
 
 def _authorize(session: so.Session, start: date) -> None:

@@ -5,17 +5,23 @@ The check runs inside the engine when a user task that needs a power is
 completed (the task's ``authorization`` property names the power), so a
 client that hides buttons is not the only line of defence. A refusal is an
 ``AuthorizationRefused`` error carrying the audit entry that records it; the
-caller writes that entry after its own transaction rolled back.
+caller writes that entry after its own transaction rolled back. The same check stands before a
+worker applies a department's approval seal (``engine.external.check_seal``).
+
+A letter that names items is granted only for items of its department that the department has
+confirmed as handled in the center (``engine.entry_confirmations``): authority delegated for an item
+the center does not handle would be authority to decide it elsewhere.
 """
 from __future__ import annotations
 
 from datetime import date
 from typing import Any, Iterable
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from . import audit
+from . import audit, catalogue, entry_confirmations
 from .context import services
 from .errors import Forbidden, InvalidInput, NotFound
 from .models import Authorization, User
@@ -39,6 +45,8 @@ class AuthorizationRefused(Forbidden):
 def grant(session: so.Session, *, username: str, department: str, kind: str, powers: Iterable[str],
           valid_from: date, valid_to: date, signed_by: str, item_codes: list[str] | None = None,
           document_number: str | None = None, actor: str | None = None) -> Authorization:
+    """Record a signed letter: ``item_codes`` None covers every item of the department, a list only those
+    (each checked against the catalogue and the department's entry confirmation)."""
     powers = sorted(set(powers))
     if kind not in POWERS:
         raise InvalidInput(f"Authorization kind must be one of {', '.join(POWERS)}, got {kind!r}")
@@ -51,6 +59,8 @@ def grant(session: so.Session, *, username: str, department: str, kind: str, pow
         raise InvalidInput(f"user '{username}' does not exist")
     if not signed_by.strip():
         raise InvalidInput("an authorization letter names who signed it")
+    if item_codes is not None:
+        _require_items(session, kind, department, sorted(set(item_codes)), valid_from)
     row = Authorization(username=username, department=department, kind=kind, powers=powers,
                         item_codes=sorted(set(item_codes)) if item_codes is not None else None,
                         valid_from=valid_from, valid_to=valid_to, signed_by=signed_by.strip(),
@@ -61,6 +71,25 @@ def grant(session: so.Session, *, username: str, department: str, kind: str, pow
         "username": username, "department": department, "powers": powers, "items": row.item_codes,
         "validFrom": valid_from.isoformat(), "validTo": valid_to.isoformat()})
     return row
+
+
+def _require_items(session: so.Session, kind: str, department: str, codes: list[str], valid_from: date) -> None:
+    """The items a letter names exist, are its department's (the window's letters are the center's and name
+    any department's items) and are entered in the center on the letter's first day in force from today."""
+    if not codes:
+        raise InvalidInput("an authorization letter names at least one item, or none for every item of the "
+                           "department")
+    found = catalogue.current_versions(session, codes)
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        raise InvalidInput(f"the letter names items not in the catalogue: {', '.join(unknown)}")
+    elsewhere = [f"{c} ({found[c].department})" for c in codes if kind != WINDOW and found[c].department != department]
+    if elsewhere:
+        raise InvalidInput(f"a letter of department '{department}' names items of other departments: "
+                           f"{', '.join(elsewhere)}")
+    day = max(valid_from, entry_confirmations.today(session))
+    for code in codes:
+        entry_confirmations.require_entered(session, code, day)
 
 
 def revoke(session: so.Session, authorization_id: int, actor: str) -> Authorization:
@@ -89,7 +118,7 @@ def require(session: so.Session, username: str | None, *, department: str, item_
     for row in held:
         if covers(row, department, item_code, power, today):
             return row
-    message, code, since = _refusal(username, department, item_code, power, held, today)
+    message, code, since = _refusal(username, department, item_code, power, held, today, svc.tz)
     raise AuthorizationRefused(message, {
         "action": "authorization-refused", "actor": username, "instance_id": instance_id,
         "details": {"department": department, "itemCode": item_code, "power": power}},
@@ -97,7 +126,7 @@ def require(session: so.Session, username: str | None, *, department: str, item_
 
 
 def _refusal(username: str | None, department: str, item_code: str, power: str,
-             held: list[Authorization], today: date) -> tuple[str, str, str]:
+             held: list[Authorization], today: date, tz: ZoneInfo) -> tuple[str, str, str]:
     """What is wrong: (English message, code, the date that matters)."""
     what = f"'{power}' ({POWER_NAMES.get(power, power)}) on item '{item_code}' of department '{department}'"
     relevant = [r for r in held if power in r.powers and (r.item_codes is None or item_code in r.item_codes)]
@@ -105,7 +134,7 @@ def _refusal(username: str | None, department: str, item_code: str, power: str,
         return f"User '{username}' holds no authorization for {what}", "authorization.none", ""
     row = max(relevant, key=lambda r: r.valid_to)
     if row.revoked_at is not None:
-        day = row.revoked_at.date().isoformat()
+        day = row.revoked_at.astimezone(tz).date().isoformat()  # the center's date, not UTC's
         return (f"User '{username}''s authorization {row.id} for {what} was revoked on {day}",
                 "authorization.revoked", day)
     if row.valid_to < today:

@@ -5,7 +5,9 @@ clerk) or online (the portal); a department never receives directly. The
 application is validated against the item's form, a case number is taken
 from the engine's sequence (it is the business key, known at once for the
 acceptance receipt), and the item version is copied into the case's
-variables, so later catalogue changes never move it (rule 13).
+variables, so later catalogue changes never move it (rule 13). An item whose department has not
+confirmed it as handled in the center (入驻事项确认书, ``engine.entry_confirmations``) is not received
+there at all: the refusal comes before a case number is taken.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from . import authorizations, catalogue, indicators, ratings, runtime
+from . import authorizations, catalogue, entry_confirmations, indicators, ratings, runtime
 from .context import services
 from .db import is_postgres
 from .deploy import latest_definition
@@ -35,6 +37,7 @@ def start_case(session: so.Session, item_code: str, application: dict[str, Any],
     """Receive an application and start the item's process; the instance's business key is the case number."""
     _require_channel(channel, actor_groups)
     item = catalogue.active_item(session, item_code)
+    entry_confirmations.require_entered(session, item.code)  # rule 1: every item is handled at the center
     if channel == "window":  # window staff receive under the center's written authorization (rule 9)
         authorizations.require(session, actor, department=CENTER, item_code=item.code, power="receive")
     if materials is not None:
@@ -118,6 +121,7 @@ def _bundle_members(session: so.Session, item: CatalogueItem) -> list[dict[str, 
     members = []
     for code in codes:
         member = catalogue.active_item(session, code)
+        entry_confirmations.require_entered(session, member.code)  # each department's part is handled here too
         entry = catalogue.case_variables(member)
         entry["delegatedToChief"] = _delegated(session, member)
         members.append(entry)

@@ -515,6 +515,36 @@ class Authorization(Base):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
 
 
+class EntryConfirmation(Base):
+    """An entry confirmation (入驻事项确认书): the items a department handles in the center (进驻到位, rule 1).
+
+    Signed by the department's head and confirmed by the center office (区政务办). The newest confirmation
+    in force is the department's whole list: a new one replaces the list rather than adding to it, so an
+    item dropped from it stops being received. A case of an item on no list in force is not received, and
+    no authorization letter is granted for such an item (``engine.entry_confirmations``)."""
+
+    __tablename__ = "entry_confirmation"
+    __table_args__ = (sa.Index("ix_entry_confirmation_department_from", "department", "valid_from"),)
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    department: so.Mapped[str] = so.mapped_column(sa.ForeignKey("department.code"))
+    #: the document's number (文号), unique: it is how the department and the center office cite it
+    document_number: so.Mapped[str] = so.mapped_column(sa.String(100), unique=True)
+    #: the department's head who signed it
+    signed_by: so.Mapped[str] = so.mapped_column(sa.String(255))
+    #: who confirmed it for the center office (区政务办)
+    confirmed_by: so.Mapped[str] = so.mapped_column(sa.String(255))
+    valid_from: so.Mapped[date]
+    #: last day in force (inclusive, local); open-ended when null (until revoked or replaced)
+    valid_to: so.Mapped[Optional[date]]
+    #: implementation codes of the items handled in the center
+    item_codes: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    revoked_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    revoked_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    created_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
+
+
 class CaseSequence(Base):
     """Next case number (办件编号) per department and day; rows are locked while a number is taken."""
 

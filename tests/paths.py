@@ -121,7 +121,25 @@ def make_center(sessions, clock, worker_settings, *, seeded: bool = False) -> Ce
             seed(session, password=None)
     context = WorkerContext.create(worker_settings)
     context.now = clock.now
+    context.seal_check = direct_seal_check(sessions)
     return Center(sessions, clock, context, build_handlers(context))
+
+
+def direct_seal_check(sessions):
+    """The engine's seal check asked directly, as ``POST /external-task/{id}/seal`` asks it: one transaction, a
+    refusal recorded after the rollback and raised (the handler then signs nothing)."""
+    from engine import authorizations
+
+    def check(task: WorkerTask, department: str) -> None:
+        try:
+            with sessions.begin() as session:
+                external.check_seal(session, task.id, task.worker_id, department)
+        except authorizations.AuthorizationRefused as refused:
+            with sessions.begin() as session:
+                authorizations.record_refusal(session, refused)
+            raise
+
+    return check
 
 
 def delivered(center, delivery: dict | None = None) -> str:

@@ -28,8 +28,9 @@ def _bounds(tree, element_id: str) -> tuple[float, float, float, float]:
 
 
 def test_the_five_paths_are_there():
-    assert [p.stem for p in PROCESSES] == ["approval_decision", "bundle_case", "issue_and_close", "site_survey",
-                                           "window_intake"]
+    """The five approval paths, and the catalogue's own adjustment process (rule 14)."""
+    assert [p.stem for p in PROCESSES] == ["approval_decision", "bundle_case", "catalogue_adjustment",
+                                           "issue_and_close", "site_survey", "window_intake"]
 
 
 @pytest.mark.parametrize("path", PROCESSES, ids=lambda p: p.stem)

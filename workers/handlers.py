@@ -12,12 +12,14 @@ result once, from ``result-notice`` (one combined answer for a 一件事).
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
-from . import materials
+from . import catalogue, materials
+from .client import EngineClient
 from .documents import REMEDY, Document, write_signed
 from .ledger import Ledger
 from .mail import Mailer
@@ -25,6 +27,7 @@ from .runtime import ExternalTask, Handler
 from .seal import Seal, ensure_demo_seal
 from .settings import WorkerSettings
 
+log = logging.getLogger(__name__)
 TEMPLATES = json.loads((Path(__file__).parent / "templates" / "zh-CN.json").read_text(encoding="utf-8"))
 CHANNELS = {"window": "综合窗口", "online": "一网通办"}
 DEPARTMENT_NAMES = {"market": "区市场监督管理局", "planning": "区规划和自然资源局", "housing": "区建设管理委员会",
@@ -33,7 +36,8 @@ DEPARTMENT_NAMES = {"market": "区市场监督管理局", "planning": "区规划
 
 @dataclass
 class WorkerContext:
-    """What the handlers share: configuration, the ledger, mail, the seal and the shared-data client."""
+    """What the handlers share: configuration, the ledger, mail, the seal, the shared-data client and the
+    engine's REST client (for the seal check before a department's approval seal is applied)."""
 
     settings: WorkerSettings
     ledger: Ledger
@@ -41,12 +45,34 @@ class WorkerContext:
     shared: materials.SharedDataClient
     _seals: dict[str, Seal] = field(default_factory=dict)
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    #: asks the engine whether the case's decider may use a department's approval seal now, raising if not:
+    #: a worker process asks over REST (``EngineClient.seal``); a harness that drives the engine's commands
+    #: itself (tests, bench) passes one that asks the engine directly. None: sealing refuses to go on.
+    seal_check: Callable[[ExternalTask, str], None] | None = None
 
     @classmethod
     def create(cls, settings: WorkerSettings) -> "WorkerContext":
+        check = None
+        if settings.worker_token:
+            engine = EngineClient(settings.engine_url, settings.worker_token)
+            check = lambda task, department: engine.seal(task.id, task.worker_id, department)  # noqa: E731
         return cls(settings, Ledger(settings.worker_store_url),
                    Mailer(settings.smtp_host, settings.smtp_port, settings.mail_from),
-                   materials.SharedDataClient(settings.shared_data_url))
+                   materials.SharedDataClient(settings.shared_data_url), seal_check=check)
+
+    def check_seals(self, task: ExternalTask, departments: Iterable[str | None]) -> None:
+        """Ask the engine, right before signing, whether the case's decider may use each department's
+        approval seal now; a refusal (``SealRefused``) stops the handler before anything is signed, and the
+        runtime's failure report for the task then raises an incident (``workers.client``). The center's own
+        seal (receipts, the window's answers) is not an approval seal held under a letter: not asked."""
+        wanted = sorted({d for d in departments if d in DEPARTMENT_NAMES and d != "center"})
+        if not wanted:
+            return
+        if self.seal_check is None:
+            raise RuntimeError("no seal check: a worker needs ONEWINDOW_WORKER_TOKEN to ask the engine before "
+                               "it applies a department's approval seal")
+        for department in wanted:
+            self.seal_check(task, department)
 
     def once(self, task: ExternalTask, effect: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """Do ``effect`` once per external task, leased for as long as the task is locked to this worker."""
@@ -71,7 +97,7 @@ class WorkerContext:
 #: every topic a worker here serves; ``onewindow lint`` checks service tasks against it
 TOPICS: frozenset[str] = frozenset({"shared-data", "materials-check", "acceptance-receipt", "certificate",
                                     "decision-letter", "result-notice", "notify", "notify-departments",
-                                    "rating-request"})
+                                    "rating-request", "catalogue-check", "catalogue-apply"})
 
 
 def build_handlers(context: WorkerContext) -> dict[str, Handler]:
@@ -88,6 +114,8 @@ def build_handlers(context: WorkerContext) -> dict[str, Handler]:
         "notify": bind(notify),
         "notify-departments": bind(notify_departments),
         "rating-request": bind(rating_request),
+        "catalogue-check": bind(catalogue_check),
+        "catalogue-apply": bind(catalogue_apply),
     }
 
 
@@ -173,11 +201,13 @@ def acceptance_receipt(context: WorkerContext, task: ExternalTask) -> dict[str, 
 
 def certificate(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
     """One certificate per granted item (several for a 一件事), numbered from the case number, and the
-    written decision granting them (准予行政许可决定书)."""
+    written decision granting them (准予行政许可决定书); each department's seal only once the engine allows it."""
     def effect() -> dict[str, Any]:
         granted = [r for r in task.get("memberResults") or [] if r.get("decision") == "grant"] or [
             {"itemCode": task.get("itemCode"), "itemName": task.get("itemName"), "department": task.get("department"),
              "certificateName": task.get("certificateName") or task.get("itemName")}]
+        # every seal this task applies is allowed before the first is: a refusal leaves no document behind
+        context.check_seals(task, [*(g["department"] for g in granted), task.get("department")])
         made = []
         for index, item in enumerate(granted, 1):
             number = f"{task.business_key}-{index:02d}"
@@ -195,9 +225,10 @@ def certificate(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
 
 def decision_letter(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
     """The written refusal (不予行政许可决定书) with reasons and remedies, in the name of the department that
-    refused: for a 一件事, one letter per refusing department, each under its own seal."""
+    refused: for a 一件事, one letter per refusing department, each under its own seal once the engine allows it."""
     def effect() -> dict[str, Any]:
         refused = [r for r in task.get("memberResults") or [] if r.get("decision") == "refuse"]
+        context.check_seals(task, [r["department"] for r in refused] or [task.get("department")])
         if not refused:
             return {"decisionLetter": _signed(context, task, "refused", fields_of(task), "不予许可决定书",
                                               task.get("department"))}
@@ -298,3 +329,15 @@ def rating_request(context: WorkerContext, task: ExternalTask) -> dict[str, Any]
         values = fields_of(task, ratingLink=link)
         return {"ratingRequest": _mail_applicant(context, task, "rating", values)}
     return context.once(task, effect)
+
+
+def catalogue_check(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
+    """事项动态调整: the engine checks the department's proposed item record; nothing is saved, and the
+    problems go back into the case (see ``workers.catalogue``)."""
+    return catalogue.check_proposal(task, catalogue.engine_client(context.settings))
+
+
+def catalogue_apply(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
+    """事项动态调整: the engine writes the record the 区政务办 approved as the item's next version, once per
+    adjustment case (a redelivered task gets the same version back, so no ledger entry is needed)."""
+    return catalogue.apply_adjustment(task, catalogue.engine_client(context.settings))

@@ -140,6 +140,13 @@ class Worker:
         return "completed"
 
     def _fail(self, task: ExternalTask, exc: BaseException) -> str:
+        """Report a failure with the retries the policy leaves; an error marked ``final`` (a refusal retrying
+        cannot mend, such as a refused approval seal) with none, and its own message, which the engine said
+        in the center's language: an incident at once."""
+        if getattr(exc, "final", False):
+            log.warning("task %s (%s) failed for good: %s", task.id, task.topic, exc)
+            self.client.failure(task.id, self.worker_id, str(exc)[:500], _details(exc), 0, 0)
+            return "failed"
         retries, timeout = self.retry.next(task.retries)
         log.warning("task %s (%s) failed, %d retries left: %s", task.id, task.topic, retries, exc)
         self.client.failure(task.id, self.worker_id, f"{exc.__class__.__name__}: {exc}"[:500],

@@ -22,5 +22,6 @@ def _authenticate() -> None:
     require_api_auth()
 
 
-from . import (calendar_admin, case_clocks, cases, definitions, deployments, external_tasks, incidents,  # noqa: E402,F401
-               instances, jobs, messages, migration, openapi, supervision, tasks, versions)
+from . import (calendar_admin, case_clocks, cases, catalogue_adjustments, definitions, deployments,  # noqa: E402,F401
+               external_tasks, incidents, instances, jobs, messages, migration, openapi, supervision, tasks,
+               versions)

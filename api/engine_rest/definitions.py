@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Response, jsonify, request
 
-from engine import activities, cases, deploy, runtime
+from engine import activities, cases, catalogue_adjustments, deploy, runtime
 from engine.errors import InvalidInput, NotFound
 from engine.models import ProcessDefinition
 
@@ -128,6 +128,7 @@ def _start(key: str | None, definition_id: str | None) -> Response:
         definition = _by_key(session, key) if key is not None else session.get(ProcessDefinition, definition_id)
         if definition is not None:
             cases.refuse_direct_start(session, definition.key)
+            catalogue_adjustments.refuse_direct_start(definition.key)
         instance = runtime.start_instance(session, key, definition_id=definition_id, business_key=business_key,
                                           variables=variables, actor=current().username)
         out = dto.instance(instance)

@@ -1,18 +1,24 @@
-"""External tasks: fetchAndLock (with long polling), complete, failure, bpmnError, locks, retries."""
+"""External tasks: fetchAndLock (with long polling), complete, failure, bpmnError, locks, retries, and the
+seal check a worker asks for right before it applies a department's approval seal (an extension)."""
 from __future__ import annotations
 
 import time
 
 from flask import jsonify, request
+from flask_babel import force_locale
 
 from engine import external
+from engine.authorizations import AuthorizationRefused, record_refusal
 from engine.errors import InvalidInput
 
 from .. import db, state
 from ..auth import allowed, current
+from ..bilingual import CHINESE
+from ..errors import error_response
 from ..variables import parse_variables, typed_map
 from . import bp, dto
 from .common import json_body, page, param
+from .openapi import _ID, _NO_CONTENT, OPERATIONS, SCHEMAS, _body, _error, _obj, _op, _s
 
 
 def _topics(body: dict) -> list[external.TopicRequest]:
@@ -103,6 +109,28 @@ def bpmn_error(task_id: str):
     return "", 204
 
 
+@bp.post("/external-task/<task_id>/seal")
+@allowed("work")
+def seal(task_id: str):
+    """204 when the case's decider may use the department's approval seal now; 403 with the refusal's
+    ``code`` and, for the incident the worker then raises, the message in the center's language."""
+    body = json_body()
+    session = db()
+    try:
+        with session.begin():
+            external.check_seal(session, task_id, param(body, "workerId"), param(body, "department"))
+    except AuthorizationRefused as refused:
+        with session.begin():  # the check rolled back; the refusal is on record in a transaction of its own
+            record_refusal(session, refused)
+        from ..web.messages import describe
+
+        with force_locale(CHINESE):
+            localized = describe(refused)
+        return error_response(refused.status, refused.message, refused.camunda_type, code=refused.code,
+                              localizedMessage=localized)
+    return "", 204
+
+
 @bp.post("/external-task/<task_id>/extendLock")
 @allowed("work")
 def extend_lock(task_id: str):
@@ -159,3 +187,33 @@ def get_external_task(task_id: str):
     session = db()
     with session.begin():
         return jsonify(dto.external_task(external.get_external_task(session, task_id)))
+
+
+# the seal check's documentation lives beside its route (openapi.py documents Camunda's own operations)
+SCHEMAS["ExternalTaskSealDto"] = _obj({
+    "workerId": _s("string", "The worker holding the lock."),
+    "department": _s("string", "The department whose approval seal the worker is about to apply."),
+}, "A seal check.", required=["workerId", "department"])
+SCHEMAS["SealRefusedDto"] = {
+    "description": "An ExceptionDto (`type` AuthorizationException) with the refusal's code and message in the "
+                   "center's language.",
+    "allOf": [{"$ref": "#/components/schemas/ExceptionDto"}, {"type": "object", "properties": {
+        "code": _s("string", "seal.none, seal.revoked, seal.expired, seal.not-yet or seal.no-decision."),
+        "localizedMessage": _s("string", "The refusal in Chinese, for the incident supervisors read."),
+    }}],
+}
+_SEAL = _op("checkSeal", "External Task", "Check the approval seal (extension)",
+            "Asked by a worker right before it seals a certificate or decision letter with a department's approval "
+            "seal (审批专用章). The engine finds who took the case's decision for the department (the latest "
+            "completed task with the `seal` authorization power) and checks that person's authorization letter at "
+            "the engine's today. Allowed: 204 and a `seal-applied` audit entry. Refused: 403 and an "
+            "`authorization-refused` audit entry; the worker signs nothing and reports a failure with retries 0 "
+            "(an incident).", permission="work", parameters=[_ID["external"]],
+            body=_body("ExternalTaskSealDto", "The worker and the department."), responses=dict(_NO_CONTENT),
+            errors={"400": "`workerId` or `department` is missing, the task is not locked by this worker or its "
+                           "lock has expired, or the instance is suspended or ended.",
+                    "404": "No open external task with this id.",
+                    "409": "The task is no longer active in its process instance."})
+_SEAL["responses"]["403"] = _error("403", "The worker lacks the worker role, or the decider holds no valid "
+                                          "authorization to use the seal (the body says why).", "SealRefusedDto")
+OPERATIONS["/external-task/{id}/seal"] = {"post": _SEAL}

@@ -973,6 +973,12 @@ def _merge_extensions() -> None:
     OPERATIONS.update(openapi_extensions.OPERATIONS)
     SCHEMAS.update(openapi_extensions.SCHEMAS)
     TAGS.extend(openapi_extensions.TAGS)
+    from . import openapi_catalogue
+
+    for path, methods in openapi_catalogue.OPERATIONS.items():  # a path may have its other methods elsewhere
+        OPERATIONS.setdefault(path, {}).update(methods)
+    SCHEMAS.update(openapi_catalogue.SCHEMAS)
+    TAGS.extend(openapi_catalogue.TAGS)
 
 
 _merge_extensions()

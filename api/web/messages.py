@@ -31,6 +31,22 @@ def _templates() -> dict[str, Callable[..., str]]:
         "page.bad-cursor": lambda p: _("This page link is no longer valid; start again from the first page."),
         "item.unknown": lambda p: _("There is no item %(item)s in the catalogue.", **p),
         "item.closed": lambda p: _("The item %(item)s takes no new applications at present.", **p),
+        "item.not-entered": lambda p: _("%(department)s has not confirmed the item %(item)s as handled at the center "
+                                        "(no entry confirmation in force on %(date)s lists it), so it cannot be "
+                                        "received or delegated here.", **p),
+        "seal.none": lambda p: _("The approval seal of %(department)s was not applied: %(user)s, who took the "
+                                 "decision, holds no valid authorization to use it for %(item)s.", **p),
+        "seal.revoked": lambda p: _("The approval seal of %(department)s was not applied: the authorization of "
+                                    "%(user)s, who took the decision, to use it for %(item)s was revoked on "
+                                    "%(date)s.", **p),
+        "seal.expired": lambda p: _("The approval seal of %(department)s was not applied: the authorization of "
+                                    "%(user)s, who took the decision, to use it for %(item)s expired on %(date)s.",
+                                    **p),
+        "seal.not-yet": lambda p: _("The approval seal of %(department)s was not applied: the authorization of "
+                                    "%(user)s, who took the decision, to use it for %(item)s is valid only from "
+                                    "%(date)s.", **p),
+        "seal.no-decision": lambda p: _("The approval seal of %(department)s was not applied: the case records no "
+                                        "decision for it by a holder of the seal power.", **p),
         "case.unknown": lambda p: _("There is no case %(key)s.", **p),
         "filter.bad-date": lambda p: _("%(value)s is not a date; write it like 2026-11-25.", **p),
         "intervention.reason-needed": lambda p: _("A written reason is needed (at least four characters); it goes "
