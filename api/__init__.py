@@ -41,13 +41,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.extensions["onewindow"] = AppState(engine, make_session_factory(engine, services), services)
     app.teardown_appcontext(_close_session)
 
-    from . import cli, errors, web
+    from . import cli, errors, public, web
     from .engine_rest import bp as engine_rest_bp
 
     errors.init_app(app)
     cli.init_app(app)
     app.register_blueprint(engine_rest_bp)
     web.init_app(app)
+    public.init_app(app)  # no sign-in: the service guides and their JSON (engine.publication)
     return app
 
 

@@ -8,7 +8,7 @@ from typing import Any, Callable
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from engine import audit, cases, catalogue, documents, materials, messages
+from engine import audit, cases, catalogue, documents, materials, messages, publication
 from engine.errors import EngineError, Forbidden, InvalidInput, NotFound
 from engine.forms import FormInvalid
 
@@ -54,10 +54,12 @@ def find_case():
 def receive(code: str):
     _window_only()
     with db().begin():
-        item = catalogue.active_item(db(), code)
-        schema = _application_schema(item.form_key)
-        required = catalogue.materials(item)
-        item_name, form_title, form_key = item.name, schema.get("title", ""), item.form_key
+        # what the clerk is shown about the item is its published guide: the record the portal, the mobile
+        # app, the terminals and the guide pages show (同源发布, rule 14); active_item refuses a closed item
+        shown = publication.guide_of(db(), catalogue.active_item(db(), code))
+        schema = _application_schema(shown.form_key)
+        required = shown.materials
+        item_name, form_title, form_key = shown.name, shown.form_title or "", shown.form_key
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     status = 200
