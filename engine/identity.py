@@ -7,6 +7,7 @@ ids serve as BPMN candidate groups.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -30,8 +31,10 @@ _DUMMY_HASH = _HASHER.hash("onewindow-dummy-password")
 #: its window staff receive every department's applications
 CENTER = "center"
 
+#: ``office`` is the district government office for services (区政务办) that reviews changes to the item
+#: catalogue (rule 14); its reviewers belong to the center, so adjustment reviews go to ``center:office``
 ROLES = ("admin", "designer", "worker", "supervisor", "window-clerk", "approval-clerk",
-         "specialist", "chief-representative", "section-head", "department-leader", "portal")
+         "specialist", "chief-representative", "section-head", "department-leader", "portal", "office")
 
 
 @dataclass(frozen=True)
@@ -117,4 +120,33 @@ def ensure_department(session: so.Session, code: str, name: str) -> Department:
     if department is None:
         department = Department(code=code, name=name)
         session.add(department)
+    return department
+
+
+_DEPARTMENT_CODE = re.compile(r"^[a-z][a-z0-9-]{1,49}$")
+
+
+def departments(session: so.Session) -> list[Department]:
+    return list(session.scalars(sa.select(Department).order_by(Department.code)))
+
+
+def save_department(session: so.Session, code: str, name: str, *, actor: str | None) -> Department:
+    """Add a department or rename it. The code is what cases, items, groups (``<code>:<role>``) and letters
+    refer to, so it never changes; the name is what documents and pages print."""
+    if not _DEPARTMENT_CODE.match(code):
+        raise InvalidInput(f"department code '{code}' must be 2-50 lower-case letters, digits or '-', starting "
+                           "with a letter", code="department.bad-code", value=code)
+    if not name or len(name) > 255:
+        raise InvalidInput("a department needs a name of at most 255 characters", code="department.bad-name")
+    department = session.get(Department, code)
+    if department is not None and department.name == name:
+        return department
+    before = department.name if department is not None else None
+    if department is None:
+        department = Department(code=code, name=name)
+        session.add(department)
+    else:
+        department.name = name
+    session.flush()
+    audit.record(session, "department-saved", actor=actor, entity_id=code, details={"name": name, "before": before})
     return department

@@ -61,7 +61,7 @@ def init_app(app: Flask) -> None:
     from pathlib import Path
 
     from ..engine_rest import bp as engine_rest_bp
-    from . import (case_pages, console, console_instance, console_process, dashboard, design,  # noqa: F401
+    from . import (admin, case_pages, console, console_instance, console_process, dashboard, design,  # noqa: F401
                    design_versions, inbox, modeler, rating_page, session_auth, task_page)
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", next(iter(LOCALES.values())))
