@@ -113,6 +113,20 @@ class Center:
             return session.scalar(sa.select(ProcessInstance.status).where(ProcessInstance.business_key == key))
 
 
+def seeded_app(app, password: str, *users: str):
+    """The demo center (departments, catalogue, processes) in ``app``, with ``users`` able to sign in with
+    ``password`` (one hash each, not the whole center's)."""
+    from api import state
+
+    with state(app).sessions.begin() as session:
+        deploy.deploy_directory(session, PROJECT_ROOT / "processes", actor="test")
+        seed(session, password=None)
+        session.flush()
+        for user in users:
+            session.get(User, user).password_hash = identity._HASHER.hash(password)
+    return app
+
+
 def make_center(sessions, clock, worker_settings, *, seeded: bool = False) -> Center:
     """The center's processes and staff (unless ``seeded`` already) and real worker handlers."""
     if not seeded:

@@ -9,22 +9,17 @@ import pytest
 import sqlalchemy as sa
 
 from api import create_app, state
-from api.demo import seed
-from engine import catalogue, deploy, identity
-from engine.models import AuditEntry, Department, User
-from engine.settings import PROJECT_ROOT
+from engine import catalogue
+from engine.models import AuditEntry, Department
 
+from .paths import seeded_app
 from .test_web_pages import PASSWORD, _csrf, sign_in
 
 
 @pytest.fixture
 def admin(settings, clock):
     app = create_app(settings, clock=clock, test_config={"TESTING": True})
-    with state(app).sessions.begin() as session:
-        deploy.deploy_directory(session, PROJECT_ROOT / "processes", actor="test")
-        seed(session, password=None)
-        for username in ("admin", "window"):  # one hash each, not the whole center's
-            session.get(User, username).password_hash = identity._HASHER.hash(PASSWORD)
+    seeded_app(app, PASSWORD, "admin", "window")
     app.config["WTF_CSRF_ENABLED"] = True
     client = app.test_client()
     sign_in(client, "admin")

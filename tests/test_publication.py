@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 
 from api import state
-from api.demo import seed
-from engine import catalogue, deploy, identity, publication
+from engine import catalogue, publication
 from engine.catalogue_fields import FIELDS
 from engine.settings import PROJECT_ROOT
 
-from .paths import FOOD_LICENCE, RESTAURANT_BUNDLE, SOLE_TRADER
+from .paths import FOOD_LICENCE, RESTAURANT_BUNDLE, SOLE_TRADER, seeded_app
 
 PASSWORD = "window-pass-1"
 CACHING = "public, max-age=60"
@@ -24,12 +23,7 @@ CACHING = "public, max-age=60"
 @pytest.fixture
 def center_app(app):
     """The demo center (departments, catalogue, processes) and the window clerk able to sign in."""
-    with state(app).sessions.begin() as session:
-        deploy.deploy_directory(session, PROJECT_ROOT / "processes", actor="test")
-        seed(session, password=None)
-        session.flush()
-        session.get(identity.User, "window").password_hash = identity._HASHER.hash(PASSWORD)
-    return app
+    return seeded_app(app, PASSWORD, "window")
 
 
 @pytest.fixture

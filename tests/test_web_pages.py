@@ -7,23 +7,16 @@ import pytest
 import sqlalchemy as sa
 
 from api import state
-from api.demo import seed
-from engine import deploy, external, identity
-from engine.settings import PROJECT_ROOT
+from engine import external, identity
 
-from .paths import ENTERPRISE, FOOD_CHANGE, PERSON, SOLE_TRADER
+from .paths import ENTERPRISE, FOOD_CHANGE, PERSON, SOLE_TRADER, seeded_app
 
 PASSWORD = "clerk-pass-1"
 
 
 @pytest.fixture
 def center_app(app):
-    with state(app).sessions.begin() as session:
-        deploy.deploy_directory(session, PROJECT_ROOT / "processes", actor="test")
-        seed(session, password=None)
-        session.flush()
-        for user in ("market_clerk", "culture_clerk", "window", "market_chief"):
-            session.get(identity.User, user).password_hash = identity._HASHER.hash(PASSWORD)
+    return seeded_app(app, PASSWORD, "market_clerk", "culture_clerk", "window", "market_chief")
     app.config["WTF_CSRF_ENABLED"] = True
     return app
 

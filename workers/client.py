@@ -97,16 +97,7 @@ class EngineClient:
             response = self.session.post(self.base_url + path, json=body, timeout=self.timeout + extra_timeout)
         except requests.RequestException as exc:
             raise EngineRequestError(f"engine not reachable at {self.base_url}: {exc}") from exc
-        if response.status_code >= 400:
-            try:
-                error = response.json()
-            except ValueError:
-                error = {"message": response.text[:500]}
-            if not isinstance(error, dict):
-                error = {"message": str(error)[:500]}
-            raise EngineRequestError(f"{path}: {response.status_code} {error.get('message')}",
-                                     response.status_code, error.get("type"), error)
-        return response.json() if response.content else None
+        return _answer(path, response)
 
 
 def _typed(variables: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -115,7 +106,7 @@ def _typed(variables: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _answer(path: str, response: requests.Response) -> Any:
-    """The JSON of a response, or ``EngineRequestError`` with the engine's error body (as ``_post`` does)."""
+    """The JSON of a response, or ``EngineRequestError`` with the engine's error body."""
     if response.status_code >= 400:
         try:
             error = response.json()
