@@ -159,3 +159,20 @@ def holders(session: so.Session, department: str, power: str, *, item_code: str,
     rows = session.scalars(sa.select(Authorization).where(Authorization.department == department,
                                                           Authorization.kind == kind))
     return sorted({r.username for r in rows if covers(r, department, item_code, power, today)})
+
+
+def letters(session: so.Session, department: str | None = None) -> list[Authorization]:
+    """Every letter on record (revoked and expired ones too: the record is kept), newest first."""
+    stmt = sa.select(Authorization).order_by(Authorization.created_at.desc(), Authorization.id.desc())
+    if department:
+        stmt = stmt.where(Authorization.department == department)
+    return list(session.scalars(stmt))
+
+
+def state_of(row: Authorization, today: date) -> str:
+    """in-force | not-yet | expired | revoked, for the administrators' list."""
+    if row.revoked_at is not None:
+        return "revoked"
+    if today < row.valid_from:
+        return "not-yet"
+    return "expired" if row.valid_to < today else "in-force"

@@ -142,3 +142,11 @@ def require_entered(session: so.Session, item_code: str, day: date | None = None
                     code=NOT_ENTERED, item=item.name, itemCode=item.code,
                     department=department.name if department is not None else item.department,
                     date=day.isoformat())
+
+
+def confirmations(session: so.Session, department: str | None = None) -> list[EntryConfirmation]:
+    """Every confirmation on record, newest first (a later one replaces an earlier one's list)."""
+    stmt = sa.select(EntryConfirmation).order_by(EntryConfirmation.created_at.desc(), EntryConfirmation.id.desc())
+    if department:
+        stmt = stmt.where(EntryConfirmation.department == department)
+    return list(session.scalars(stmt))

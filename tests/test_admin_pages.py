@@ -1,6 +1,7 @@
 """The administrators' pages over the Flask test client on the demo center: the catalogue with every item, an
 item's record and history (what changed in each version), departments added and renamed with a clear refusal
-for a bad code; only administrators get in."""
+for a bad code, authorization letters and entry confirmations recorded and revoked (refusals said in Chinese);
+only administrators get in."""
 from __future__ import annotations
 
 import re
@@ -9,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from api import create_app, state
-from engine import catalogue
-from engine.models import AuditEntry, Department
+from engine import catalogue, entry_confirmations
+from engine.models import AuditEntry, Authorization, Department, EntryConfirmation
 
 from .paths import seeded_app
 from .test_web_pages import PASSWORD, _csrf, sign_in
@@ -87,3 +88,61 @@ def test_only_administrators_get_in(admin):
     sign_in(client, "window")
     assert client.get("/admin/items").status_code == 403
     assert client.get("/admin/departments").status_code == 403
+    assert client.get("/admin/authorizations").status_code == 403
+    assert client.get("/admin/entry-confirmations").status_code == 403
+    assert client.post("/admin/authorizations/1/revoke").status_code in (400, 403)  # no CSRF token or not admin
+
+
+def test_a_letter_is_recorded_listed_and_revoked_and_a_bad_one_is_refused_with_its_reason(admin):
+    app, client = admin
+    page = client.get("/admin/authorizations").get_data(as_text=True)
+    letter = {"csrf_token": _csrf(page), "username": "market_chief", "department": "market", "kind": "chief-representative",
+              "powers": ["decide", "seal"], "items": "", "valid_from": "2026-01-01", "valid_to": "2026-12-31",
+              "signed_by": "区市场监督管理局局长", "document_number": "青市监授〔2026〕99号"}
+    answer = client.post("/admin/authorizations", data=letter, follow_redirects=True).get_data(as_text=True)
+    assert "青市监授〔2026〕99号" in answer and "授权书已登记。" in answer
+    with state(app).sessions.begin() as session:
+        row = session.scalar(sa.select(Authorization).where(Authorization.document_number == "青市监授〔2026〕99号"))
+        assert (row.username, row.powers, row.item_codes) == ("market_chief", ["decide", "seal"], None)
+        letter_id = row.id
+    assert re.search(rf'<tr id="letter-{letter_id}" data-state="in-force">', answer)
+
+    reversed_dates = {**letter, "valid_from": "2026-12-31", "valid_to": "2026-01-01", "document_number": "x"}
+    refused = client.post("/admin/authorizations", data=reversed_dates, follow_redirects=True).get_data(as_text=True)
+    assert 'class="flash error"' in refused and "2026-01-01" in refused
+    no_date = {**letter, "valid_from": "soon", "document_number": "y"}
+    refused = client.post("/admin/authorizations", data=no_date, follow_redirects=True).get_data(as_text=True)
+    assert "“soon”不是日期，请按 2026-11-25 的格式填写。" in refused
+
+    revoked = client.post(f"/admin/authorizations/{letter_id}/revoke", data={"csrf_token": _csrf(answer)},
+                          follow_redirects=True).get_data(as_text=True)
+    assert re.search(rf'<tr id="letter-{letter_id}" data-state="revoked">', revoked)
+    with state(app).sessions.begin() as session:
+        assert session.get(Authorization, letter_id).revoked_by == "admin"
+        assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "authorization-revoked", AuditEntry.entity_id == str(letter_id))) == 1
+
+
+def test_an_entry_confirmation_is_recorded_replaces_the_list_in_force_and_is_revoked(admin):
+    app, client = admin
+    with state(app).sessions.begin() as session:
+        codes = [i.code for i in catalogue.items(session, "market")]
+        today = entry_confirmations.today(session).isoformat()
+    page = client.get("/admin/entry-confirmations").get_data(as_text=True)
+    form = {"csrf_token": _csrf(page), "department": "market", "document_number": "青市监入驻〔2027〕1号",
+            "items": "、".join(codes), "valid_from": today, "valid_to": "",
+            "signed_by": "区市场监督管理局局长", "confirmed_by": "区政务办"}
+    answer = client.post("/admin/entry-confirmations", data=form, follow_redirects=True).get_data(as_text=True)
+    assert "入驻事项确认书已登记。" in answer
+    with state(app).sessions.begin() as session:
+        row = session.scalar(sa.select(EntryConfirmation).where(
+            EntryConfirmation.document_number == "青市监入驻〔2027〕1号"))
+        assert sorted(row.item_codes) == sorted(codes) and row.valid_to is None
+        in_force = entry_confirmations.current(session, "market", entry_confirmations.today(session))
+        assert in_force.id == row.id
+    elsewhere = {**form, "document_number": "青市监入驻〔2027〕2号", "items": "310118-WHLY-002"}
+    refused = client.post("/admin/entry-confirmations", data=elsewhere, follow_redirects=True).get_data(as_text=True)
+    assert 'class="flash error"' in refused
+    client.post(f"/admin/entry-confirmations/{row.id}/revoke", data={"csrf_token": _csrf(answer)})
+    with state(app).sessions.begin() as session:
+        assert session.get(EntryConfirmation, row.id).revoked_at is not None

@@ -61,8 +61,9 @@ def init_app(app: Flask) -> None:
     from pathlib import Path
 
     from ..engine_rest import bp as engine_rest_bp
-    from . import (admin, case_pages, console, console_instance, console_process, dashboard, design,  # noqa: F401
-                   design_versions, inbox, modeler, rating_page, session_auth, task_page)
+    from . import (admin, admin_authorizations, case_pages, console, console_instance,  # noqa: F401
+                   console_process, dashboard, design, design_versions, inbox, modeler, rating_page, session_auth,
+                   task_page)
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", next(iter(LOCALES.values())))
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["ONEWINDOW_SETTINGS"].timezone)
