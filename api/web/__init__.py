@@ -61,7 +61,7 @@ def init_app(app: Flask) -> None:
     from pathlib import Path
 
     from ..engine_rest import bp as engine_rest_bp
-    from . import (admin, admin_authorizations, case_pages, console, console_instance,  # noqa: F401
+    from . import (adjustments, admin, admin_authorizations, case_pages, console, console_instance,  # noqa: F401
                    console_process, dashboard, design, design_versions, inbox, modeler, rating_page, session_auth,
                    task_page)
 

@@ -1,12 +1,14 @@
 """From a form's JSON Schema to HTML fields, and from a posted HTML form back to JSON.
 
 Only the shapes our forms use are rendered (strings, enums with ``x-enumNames``,
-dates, integers, booleans, lists of lines, tables of small objects); the server
+dates, integers, booleans, lists of lines, tables of small objects, and free-form
+objects — an item record, its changes — as JSON text); the server
 validates the parsed data against the whole schema anyway (``engine.forms``),
 so a field this module renders loosely can never let bad data through.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -53,6 +55,8 @@ def _field(name: str, spec: Mapping[str, Any], required: bool, value: Any, error
         made.rows = rows + [{} for _ in range(minimum - len(rows))]
     if made.widget == "lines" and isinstance(value, list):
         made.value = "\n".join(str(v) for v in value)
+    if made.widget == "json" and value is not None and not isinstance(value, str):
+        made.value = json.dumps(value, ensure_ascii=False, indent=2, default=str)
     return made
 
 
@@ -66,6 +70,8 @@ def _widget(spec: Mapping[str, Any]) -> str:
         return "number"
     if kind == "array":
         return "table" if spec.get("items", {}).get("type") == "object" else "lines"
+    if kind == "object" and not spec.get("properties"):
+        return "json"
     if "enum" in spec:
         return "select"
     if spec.get("format") == "date":
@@ -105,6 +111,11 @@ def _parse(name: str, spec: Mapping[str, Any], form: Mapping[str, Any]) -> Any:
         return None
     if widget == "lines":
         return [line.strip() for line in raw.splitlines() if line.strip()]
+    if widget == "json":
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw  # the schema says it is not an object, in the field's own words
     return _scalar(spec, raw)
 
 
