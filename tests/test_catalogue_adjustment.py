@@ -16,7 +16,7 @@ from api import create_app, state
 from api.demo import seed
 from engine import catalogue, catalogue_adjustments, deploy, entry_confirmations, external, identity
 from engine.errors import BadUserRequest, Forbidden, InvalidInput
-from engine.models import AuditEntry, CaseClock, CatalogueItem, User
+from engine.models import AuditEntry, CaseClock, CatalogueItem, User, UserTask
 from engine.settings import PROJECT_ROOT
 from workers.client import EngineClient
 from workers.handlers import WorkerContext, build_handlers
@@ -290,3 +290,29 @@ def test_only_a_section_head_or_an_administrator_applies(center):
     assert center.variables(key)["department"] == "market"
     with center.sessions.begin() as session, pytest.raises(BadUserRequest, match="not waiting to take effect"):
         catalogue_adjustments.apply_adjustment(session, key, FOOD_CHANGE, actor="worker")
+
+
+def test_the_department_corrects_its_application_on_the_task_page(center, site):
+    """The correction step is the application form again: its changes are JSON text the head edits."""
+    from .test_web_pages import PASSWORD, _csrf, sign_in
+
+    app, _, _ = site
+    key = _apply_for(center, {**LIMIT_CHANGE, "changes": {"promised_limit_days": 25}})  # legal limit: 20
+    assert center.work() == ["catalogue-check"] and center.waiting(key) == ["Task_correct"]
+    instance_id = center.instance_id(key)
+    with center.sessions.begin() as session:
+        session.get(User, "market_head").password_hash = identity._HASHER.hash(PASSWORD)
+        task_id = session.scalar(sa.select(UserTask.id).where(UserTask.instance_id == instance_id,
+                                                              UserTask.activity_id == "Task_correct"))
+    client = app.test_client()
+    sign_in(client, "market_head")
+    page = client.get(f"/task/{task_id}").get_data(as_text=True)
+    assert '<textarea name="changes" id="changes" rows="12" class="json"' in page
+    corrected = {"csrf_token": _csrf(page), "action": "complete", "kind": "change", "itemCode": FOOD_CHANGE,
+                 "changes": '{"promised_limit_days": 3}', "reason": LIMIT_CHANGE["reason"],
+                 "legalBasis": LIMIT_CHANGE["legalBasis"], "documentNumber": LIMIT_CHANGE["documentNumber"]}
+    answer = client.post(f"/task/{task_id}", data=corrected)
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    assert center.work() == ["catalogue-check"]
+    assert center.waiting(key) == ["Task_office_review"]
+    assert center.variables(key)["changes"] == {"promised_limit_days": 3}
