@@ -11,6 +11,7 @@ English sentences (their codes and values are in the report for translation).
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import click
@@ -22,6 +23,7 @@ from engine import catalogue_io
 from engine.errors import EngineError
 
 from .bilingual import CHINESE, both, say
+from .catalogue_messages import describe_problem
 
 
 @click.group("catalogue", help="The item catalogue (事项清单): export and import as CSV or Excel.")
@@ -76,6 +78,10 @@ def import_command(file: Path, fmt: str | None, actor: str, report_file: Path | 
                                 sheet=r.sheet, item=r.code or "?"))
         for problem in result.problems:
             click.echo(f"    {problem.column}: {problem.message}")
+            with force_locale(CHINESE):
+                chinese = describe_problem({"code": problem.code, "params": problem.params, "message": ""})
+            if chinese:
+                click.echo(f"    {problem.column}：{chinese}")
     say(lambda: _("%(imported)d imported, %(unchanged)d unchanged, %(rejected)d rejected",
                    imported=report.count("imported"), unchanged=report.count("unchanged"),
                    rejected=report.count("rejected")))
@@ -91,8 +97,12 @@ def import_command(file: Path, fmt: str | None, actor: str, report_file: Path | 
 def _write_report(report: catalogue_io.ImportReport, path: Path) -> None:
     headers = {"sheet": _("Sheet"), "row": _("Row"), "code": _("Item code"), "status": _("Result"),
                "version": _("Version"), "kind": _("Kind"), "column": _("Column"), "field": _("Field"),
-               "reason_code": _("Reason code"), "message": _("Reason"), "params": _("Values")}
+               "reason_code": _("Reason code"), "message": _("Reason"), "params": _("Values"),
+               "explanation": _("Explanation")}
     with path.open("w", encoding="utf-8-sig", newline="") as stream:
         writer = csv.DictWriter(stream, fieldnames=list(headers))
         writer.writerow(headers)
-        writer.writerows(catalogue_io.report_rows(report))
+        for row in catalogue_io.report_rows(report):
+            params = json.loads(row["params"]) if row["params"] else {}
+            explained = describe_problem({"code": row["reason_code"], "params": params, "message": row["message"]})
+            writer.writerow({**row, "explanation": explained if row["reason_code"] else ""})

@@ -308,6 +308,8 @@ def test_the_department_corrects_its_application_on_the_task_page(center, site):
     sign_in(client, "market_head")
     page = client.get(f"/task/{task_id}").get_data(as_text=True)
     assert '<textarea name="changes" id="changes" rows="12" class="json"' in page
+    problems = page[page.index('id="check-problems"'):]
+    assert "承诺办结时限（工作日）</strong>：承诺办结时限（25 个工作日）不能超过法定办结时限（20 个工作日）。" in problems
     corrected = {"csrf_token": _csrf(page), "action": "complete", "kind": "change", "itemCode": FOOD_CHANGE,
                  "changes": '{"promised_limit_days": 3}', "reason": LIMIT_CHANGE["reason"],
                  "legalBasis": LIMIT_CHANGE["legalBasis"], "documentNumber": LIMIT_CHANGE["documentNumber"]}

@@ -252,12 +252,14 @@ def test_the_import_command_reports_rejected_rows_and_exits_1(runner, tmp_path):
     assert done.exit_code == 1, done.output
     assert "Row 3 of sheet 事项 (item BAD-1) rejected:" in done.output
     assert "    承诺办结时限（工作日）: the promised limit (30) may not exceed the legal limit (20)" in done.output
+    assert "    承诺办结时限（工作日）：承诺办结时限（30 个工作日）不能超过法定办结时限（20 个工作日）。" in done.output
     assert "1 imported, 0 unchanged, 1 rejected" in done.output
     with (tmp_path / "report.csv").open(encoding="utf-8-sig") as stream:
         lines = list(csv.reader(stream))[1:]
     assert [(line[1], line[2], line[3], line[8]) for line in lines] == [
         ("2", "310118-SCJ-101", "imported", ""), ("3", "BAD-1", "rejected", "item.promised-over-legal")]
     assert json.loads(lines[1][10]) == {"promised": 30, "legal": 20}
+    assert lines[1][11] == "承诺办结时限（30 个工作日）不能超过法定办结时限（20 个工作日）。"
     again = runner.invoke(args=["catalogue", "import", str(path)])
     assert again.exit_code == 1 and "0 imported, 1 unchanged, 1 rejected" in again.output
 

@@ -12,6 +12,7 @@ from engine import catalogue, identity
 from engine.models import CatalogueItem
 
 from .. import db
+from ..catalogue_messages import field_labels
 from . import bp
 from .messages import run_and_say
 from .session_auth import me, signed_in
@@ -20,26 +21,6 @@ from .session_auth import me, signed_in
 def admin_only() -> None:
     if not me().has_any(("admin",)):
         abort(403)
-
-
-def field_labels() -> dict[str, str]:
-    """The catalogue's fields as the national catalogue names them."""
-    return {
-        "code": _("Implementation code"), "basic_code": _("Basic code"), "name": _("Item name"),
-        "department": _("Implementing department"), "item_type": _("Item type"), "case_type": _("Case type"),
-        "legal_limit_days": _("Legal limit (working days)"), "promised_limit_days": _("Promised limit (working days)"),
-        "accepted_on_receipt": _("Accepted on receipt"), "written_review_only": _("Written review only"),
-        "site_survey": _("Site survey may be needed"), "site_survey_suspends_clock": _("Site survey stops the clock"),
-        "handling": _("Handling"), "process_key": _("Process"), "form_key": _("Application form"),
-        "status": _("Status"), "effective_from": _("Effective from"), "effective_to": _("Effective until"),
-        "legal_basis": _("Legal basis"), "acceptance_conditions": _("Acceptance conditions"),
-        "implementing_body_credit_code": _("Credit code of the implementing body"),
-        "joint_departments": _("Joint departments"), "fees": _("Fees"), "handling_forms": _("Handling forms"),
-        "place": _("Place"), "hours": _("Hours"), "online_depth": _("Online handling depth"),
-        "visits": _("Visits to the center"), "channels": _("Channels"), "certificate_name": _("Certificate"),
-        "site_survey_limit_days": _("Site survey limit (working days)"), "site_survey_basis": _("Site survey basis"),
-        "expert_review": _("Expert review"), "bundle_items": _("Items of the bundle"), "materials": _("Materials"),
-    }
 
 
 @bp.get("/admin/items")

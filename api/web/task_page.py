@@ -14,6 +14,7 @@ from engine.forms import FormInvalid
 from engine.models import UserTask
 
 from .. import db, state
+from ..catalogue_messages import describe_problem, field_label
 from . import bp
 from .access import refuse
 from .form_fields import fields_of, parse
@@ -106,4 +107,13 @@ def _case_view(data: dict[str, Any]) -> dict[str, Any]:
     shared = [m.get("name") for m in data.get("sharedMaterials") or []]
     return {"application": shown, "submitted": submitted, "shared": shared, "documents": documents.documents_of(data),
             "missing": data.get("missingMaterials") or [], "item": data.get("itemName"),
-            "department": data.get("department")}
+            "department": data.get("department"), "problems": _problems(data)}
+
+
+def _problems(data: dict[str, Any]) -> list[dict[str, str]]:
+    """What the catalogue's checks found in a proposed item record (事项动态调整), for the department that
+    corrects it: each field as the catalogue names it and the reason in the reader's language."""
+    if data.get("checkPassed") is not False:
+        return []
+    return [{"field": field_label(str(p.get("field", ""))), "text": describe_problem(p)}
+            for p in data.get("checkProblems") or [] if isinstance(p, dict)]
