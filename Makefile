@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/console_queries.py
 	$(BIN)/python bench/design_checks.py
 	$(BIN)/python bench/instance_migration.py
+	$(BIN)/python bench/catalogue_sheets.py
 
 # after changing user-facing texts: extract the msgids, merge them into the catalogue, translate the new
 # entries in api/translations/zh_Hans_CN/LC_MESSAGES/messages.po, then compile (the engine marks rule texts with N_)
