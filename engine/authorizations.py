@@ -6,7 +6,7 @@ completed (the task's ``authorization`` property names the power), so a
 client that hides buttons is not the only line of defence. A refusal is an
 ``AuthorizationRefused`` error carrying the audit entry that records it; the
 caller writes that entry after its own transaction rolled back. The same check stands before a
-worker applies a department's approval seal (``engine.external.check_seal``).
+worker applies a department's approval seal (``engine.seals.check_seal``).
 
 A letter that names items is granted only for items of its department that the department has
 confirmed as handled in the center (``engine.entry_confirmations``): authority delegated for an item

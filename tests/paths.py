@@ -142,12 +142,12 @@ def make_center(sessions, clock, worker_settings, *, seeded: bool = False) -> Ce
 def direct_seal_check(sessions):
     """The engine's seal check asked directly, as ``POST /external-task/{id}/seal`` asks it: one transaction, a
     refusal recorded after the rollback and raised (the handler then signs nothing)."""
-    from engine import authorizations
+    from engine import authorizations, seals
 
     def check(task: WorkerTask, department: str) -> None:
         try:
             with sessions.begin() as session:
-                external.check_seal(session, task.id, task.worker_id, department)
+                seals.check_seal(session, task.id, task.worker_id, department)
         except authorizations.AuthorizationRefused as refused:
             with sessions.begin() as session:
                 authorizations.record_refusal(session, refused)

@@ -7,7 +7,7 @@ import time
 from flask import jsonify, request
 from flask_babel import force_locale
 
-from engine import external
+from engine import external, seals
 from engine.authorizations import AuthorizationRefused, record_refusal
 from engine.errors import InvalidInput
 
@@ -118,7 +118,7 @@ def seal(task_id: str):
     session = db()
     try:
         with session.begin():
-            external.check_seal(session, task_id, param(body, "workerId"), param(body, "department"))
+            seals.check_seal(session, task_id, param(body, "workerId"), param(body, "department"))
     except AuthorizationRefused as refused:
         with session.begin():  # the check rolled back; the refusal is on record in a transaction of its own
             record_refusal(session, refused)
