@@ -3,6 +3,7 @@ translation catalogue has it (the CLI has no Accept-Language to choose one; the 
 Chinese, the logs and bug reports read English)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 import click
@@ -24,3 +25,11 @@ def both(render: Callable[[], str]) -> str:
 
 def say(render: Callable[[], str], *, err: bool = False) -> None:
     click.echo(both(render), err=err)
+
+
+def shown(path: Path) -> str:
+    """A path as the designer typed it: relative to the working directory when it lies below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

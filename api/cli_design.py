@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from engine import lint, validation
 from engine.validation import Finding
 
-from .bilingual import CHINESE, both, say
+from .bilingual import CHINESE, both, say, shown
 from .design_checks import lint_context, process_ids_of
 from .design_messages import describe, explanation
 
@@ -88,13 +88,6 @@ def bpmn_files(paths: Iterable[Path]) -> list[Path]:
     if not found:
         raise click.UsageError(both(lambda: _("No BPMN files in %(paths)s", paths=", ".join(str(p) for p in paths))))
     return found
-
-
-def shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 # --- output -----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from engine import scenarios
 
-from .bilingual import say
+from .bilingual import say, shown
 
 
 
@@ -68,7 +68,7 @@ def _scenario_file(path: Path) -> Path:
 
 
 def _line(result: scenarios.ScenarioResult) -> str:
-    where = {"file": _shown(result.file), "name": result.name}
+    where = {"file": shown(result.file), "name": result.name}
     if result.passed:
         return _("ok      %(file)s: %(name)s", **where)
     parts = []
@@ -84,10 +84,3 @@ def _line(result: scenarios.ScenarioResult) -> str:
 def _fail(render) -> None:
     say(render)
     raise SystemExit(1)
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from engine import authorizations, catalogue, entry_confirmations, identity
+from engine.context import services
 from engine.models import Authorization, EntryConfirmation, User
 
 DEMO_PASSWORD = "demo12345"
@@ -86,7 +87,7 @@ def _confirm_entries(session: so.Session, start: date) -> None:
     """An entry confirmation (入驻事项确认书) per department listing all its demo items, open-ended. A department
     whose confirmation in force already lists them all gets none (seeding again changes nothing); one whose
     catalogue grew since gets a new confirmation, which replaces its list."""
-    day = max(start, entry_confirmations.today(session))
+    day = max(start, services(session).today())
     for department, name in DEPARTMENTS.items():
         codes = [item.code for item in catalogue.items(session, department)]
         if not codes:

@@ -87,7 +87,7 @@ def _require_items(session: so.Session, kind: str, department: str, codes: list[
     if elsewhere:
         raise InvalidInput(f"a letter of department '{department}' names items of other departments: "
                            f"{', '.join(elsewhere)}")
-    day = max(valid_from, entry_confirmations.today(session))
+    day = max(valid_from, services(session).today())
     for code in codes:
         entry_confirmations.require_entered(session, code, day)
 
@@ -112,7 +112,7 @@ def require(session: so.Session, username: str | None, *, department: str, item_
             instance_id: str | None = None) -> Authorization:
     """The authorization that allows ``username`` to use ``power`` on the item now, or a refusal."""
     svc = services(session)
-    today = svc.clock.now().astimezone(svc.tz).date()
+    today = svc.today()
     held = list(session.scalars(sa.select(Authorization).where(Authorization.username == (username or ""),
                                                                 Authorization.department == department)))
     for row in held:
@@ -155,7 +155,7 @@ def holders(session: so.Session, department: str, power: str, *, item_code: str,
     """Users whose ``kind`` of letter lets them use ``power`` on the item now: routing asks whether
     the item is in a representative's delegated list (授权清单)."""
     svc = services(session)
-    today = svc.clock.now().astimezone(svc.tz).date()
+    today = svc.today()
     rows = session.scalars(sa.select(Authorization).where(Authorization.department == department,
                                                           Authorization.kind == kind))
     return sorted({r.username for r in rows if covers(r, department, item_code, power, today)})

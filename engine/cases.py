@@ -140,7 +140,7 @@ def next_case_number(session: so.Session, department: str) -> str:
     (a concurrent creator is ignored, not an error) and incremented with UPDATE … RETURNING, which
     locks the row until the receiving transaction ends."""
     svc = services(session)
-    today: date = svc.clock.now().astimezone(svc.tz).date()
+    today: date = svc.today()
     insert = postgresql_insert if is_postgres(session) else sqlite_insert
     session.execute(insert(CaseSequence).values(department=department, day=today, last=0)
                     .on_conflict_do_nothing(index_elements=["department", "day"]))

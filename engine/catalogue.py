@@ -147,7 +147,7 @@ def active_item(session: so.Session, code: str) -> CatalogueItem:
         raise InvalidInput(f"Item '{code}' ({item.name}) is {item.status} and takes no new applications",
                            code="item.closed", item=item.name)
     svc = services(session)
-    today = svc.clock.now().astimezone(svc.tz).date()
+    today = svc.today()
     if item.effective_from is not None and today < item.effective_from:
         raise InvalidInput(f"Item '{code}' ({item.name}) takes applications from {item.effective_from}",
                            code="item.not-yet-effective", item=item.name, date=item.effective_from.isoformat())

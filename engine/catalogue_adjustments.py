@@ -310,7 +310,7 @@ def _approved(session: so.Session, instance: ProcessInstance, variables: Mapping
         raise InvalidInput(f"The effective date {effective_from} is not the one the office set ({day})",
                            code="adjustment.date-differs", date=day.isoformat())
     svc = services(session)
-    today = svc.clock.now().astimezone(svc.tz).date()
+    today = svc.today()
     base = variables.get("baseVersion")
     return dict(approved), max(day, today), int(base) if base is not None else None
 

@@ -7,6 +7,7 @@ commands find it with ``services(session)``. Nothing here is global.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,11 @@ class Services:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.settings.timezone)
+
+    def today(self) -> date:
+        """The center's date by the engine's clock: letters, confirmations and items are valid by days of
+        Shanghai, not of UTC."""
+        return self.clock.now().astimezone(self.tz).date()
 
     @classmethod
     def create(cls, settings: Settings, clock: Clock | None = None) -> "Services":

@@ -118,16 +118,11 @@ def current(session: so.Session, department: str, day: date) -> EntryConfirmatio
         .order_by(EntryConfirmation.valid_from.desc(), EntryConfirmation.id.desc()).limit(1))
 
 
-def today(session: so.Session) -> date:
-    """The center's local date by the engine's clock."""
-    svc = services(session)
-    return svc.clock.now().astimezone(svc.tz).date()
-
 
 def require_entered(session: so.Session, item_code: str, day: date | None = None) -> EntryConfirmation:
     """The confirmation that lists the item on ``day`` (the engine's today by default), or a ``Forbidden``
     with code ``item.not-entered``: its department has not confirmed it as handled in the center."""
-    day = day or today(session)
+    day = day or services(session).today()
     item = catalogue.current_version(session, item_code)
     if item is None:
         raise NotFound(f"No catalogue item with code '{item_code}'", code="item.unknown", item=item_code)

@@ -146,7 +146,16 @@ def _require_holder(row: ExternalTask, worker_id: str | None, verb: str) -> None
         raise BadUserRequest(f"External task '{row.id}' cannot be {verb} by worker '{worker_id}': {holder}")
 
 
-def _started_task(loaded: "Loaded", task_id: str) -> Any:
+def require_live_lock(row: ExternalTask, worker_id: str | None, verb: str, now: datetime) -> None:
+    """The worker holds the task's lock and the lock has not run out: only then may it act for the task
+    beyond completing it (extend the lock, apply a seal), since after expiry another worker may have it."""
+    _require_holder(row, worker_id, verb)
+    if row.lock_expires_at is None or _utc(row.lock_expires_at) <= now:
+        raise BadUserRequest(f"External task '{row.id}' cannot be {verb} by worker '{worker_id}': its lock has "
+                             "expired, so another worker may be doing it")
+
+
+def started_task(loaded: "Loaded", task_id: str) -> Any:
     task = loaded.workflow.get_task_from_id(UUID(task_id))
     if task is None or task.state != TaskState.STARTED:
         raise Conflict(f"External task '{task_id}' is no longer active in its process instance")
@@ -160,7 +169,7 @@ def complete(session: so.Session, task_id: str, worker_id: str, variables: dict[
     row = get_external_task(session, task_id)
     _require_holder(row, worker_id, "completed")
     loaded = load_running(session, row.instance_id)
-    task = _started_task(loaded, task_id)
+    task = started_task(loaded, task_id)
     result = deepcopy({**variables, **(local_variables or {})})  # SpiffWorkflow merges into lists in place
     if task.task_spec.result_variable:
         task.data[task.task_spec.result_variable] = result
@@ -217,7 +226,7 @@ def bpmn_error(session: so.Session, task_id: str, worker_id: str, *, error_code:
     row = get_external_task(session, task_id)
     _require_holder(row, worker_id, "failed with a BPMN error")
     loaded = load_running(session, row.instance_id)
-    task = _started_task(loaded, task_id)
+    task = started_task(loaded, task_id)
     caught = _catching_boundary(loaded.workflow, task, error_code, variables or {})
     if caught is None:
         row.lock_expires_at = None
@@ -257,10 +266,8 @@ def _catching_boundary(workflow: Any, task: Any, code: str, payload: dict) -> tu
 
 def extend_lock(session: so.Session, task_id: str, worker_id: str, new_duration_ms: int) -> None:
     row = get_external_task(session, task_id)
-    _require_holder(row, worker_id, "extended")
     now = services(session).clock.now()
-    if row.lock_expires_at is None or _utc(row.lock_expires_at) <= now:
-        raise BadUserRequest(f"Cannot extend the lock of external task '{task_id}': its lock has expired")
+    require_live_lock(row, worker_id, "extended", now)
     if new_duration_ms <= 0:
         raise InvalidInput(f"newDuration must be positive, got {new_duration_ms}")
     row.lock_expires_at = now + timedelta(milliseconds=new_duration_ms)

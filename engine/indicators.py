@@ -150,7 +150,7 @@ DEFAULT_PERIOD_DAYS = 30
 
 def period(session: so.Session, start: date | None, end: date | None) -> tuple[date, date]:
     """The period asked for; by default the thirty days up to today (in the center's zone)."""
-    end = end or services(session).clock.now().astimezone(services(session).tz).date()
+    end = end or services(session).today()
     start = start or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
     if start > end:
         raise InvalidInput(f"The period starts ({start}) after it ends ({end})", code="period.reversed")

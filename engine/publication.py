@@ -182,7 +182,7 @@ class _Lookups:
                  if item.status in PUBLISHED} if members else {}
         return cls(departments=dict(session.execute(sa.select(Department.code, Department.name)).all()),
                    item_names=names, form_title=lambda key: _form_title(svc.forms, key),
-                   today=svc.clock.now().astimezone(svc.tz).date())
+                   today=svc.today())
 
     def guide(self, item: CatalogueItem) -> Guide:
         record = self.record(item)

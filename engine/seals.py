@@ -18,8 +18,8 @@ from SpiffWorkflow.util.task import TaskState
 from . import audit, authorizations
 from .authorizations import AuthorizationRefused
 from .context import services
-from .errors import BadUserRequest, InvalidInput
-from .external import _require_holder, _started_task, _utc, get_external_task
+from .errors import InvalidInput
+from .external import get_external_task, require_live_lock, started_task
 from .models import AuditEntry, Authorization, Department, User
 from .properties import powers_required
 
@@ -54,14 +54,11 @@ def check_seal(session: so.Session, task_id: str, worker_id: str | None, departm
     if not department:
         raise InvalidInput("'department' is required: the department whose approval seal is to be applied")
     row = get_external_task(session, task_id)
-    _require_holder(row, worker_id, "sealed")
-    if row.lock_expires_at is None or _utc(row.lock_expires_at) <= services(session).clock.now():
-        raise BadUserRequest(f"External task '{task_id}' cannot be sealed by worker '{worker_id}': its lock has "
-                             "expired, so another worker may be doing it")
+    require_live_lock(row, worker_id, "sealed", services(session).clock.now())
     from .runtime import load_running
 
     loaded = load_running(session, row.instance_id)
-    _started_task(loaded, task_id)
+    started_task(loaded, task_id)
     actor = f"worker:{worker_id}"
     where = {"taskId": task_id, "activityId": row.activity_id, "topic": row.topic, "department": department}
     department_name = _department_name(session, department)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from api import create_app, state
 from engine import catalogue, entry_confirmations
+from engine.context import services
 from engine.models import AuditEntry, Authorization, Department, EntryConfirmation
 
 from .paths import seeded_app
@@ -128,7 +129,7 @@ def test_an_entry_confirmation_is_recorded_replaces_the_list_in_force_and_is_rev
     app, client = admin
     with state(app).sessions.begin() as session:
         codes = [i.code for i in catalogue.items(session, "market")]
-        today = entry_confirmations.today(session).isoformat()
+        today = services(session).today().isoformat()
     page = client.get("/admin/entry-confirmations").get_data(as_text=True)
     form = {"csrf_token": _csrf(page), "department": "market", "document_number": "青市监入驻〔2027〕1号",
             "items": "、".join(codes), "valid_from": today, "valid_to": "",
@@ -139,7 +140,7 @@ def test_an_entry_confirmation_is_recorded_replaces_the_list_in_force_and_is_rev
         row = session.scalar(sa.select(EntryConfirmation).where(
             EntryConfirmation.document_number == "青市监入驻〔2027〕1号"))
         assert sorted(row.item_codes) == sorted(codes) and row.valid_to is None
-        in_force = entry_confirmations.current(session, "market", entry_confirmations.today(session))
+        in_force = entry_confirmations.current(session, "market", services(session).today())
         assert in_force.id == row.id
     elsewhere = {**form, "document_number": "青市监入驻〔2027〕2号", "items": "310118-WHLY-002"}
     refused = client.post("/admin/entry-confirmations", data=elsewhere, follow_redirects=True).get_data(as_text=True)

@@ -10,6 +10,7 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine import authorizations, entry_confirmations, identity
+from engine.context import services
 from engine.errors import InvalidInput
 
 from .. import db
@@ -26,7 +27,7 @@ def admin_authorizations():
     department = request.args.get("department") or None
     with db().begin():
         rows = authorizations.letters(db(), department)
-        today = entry_confirmations.today(db())
+        today = services(db()).today()
         departments = identity.departments(db())
     return render_template("admin_authorizations.html", letters=rows, today=today, department=department,
                            departments=departments, kinds=authorizations.POWERS,
@@ -66,9 +67,9 @@ def admin_entries():
     admin_only()
     with db().begin():
         rows = entry_confirmations.confirmations(db())
-        today = entry_confirmations.today(db())
-        in_force = {d.code: entry_confirmations.current(db(), d.code, today) for d in identity.departments(db())}
+        today = services(db()).today()
         departments = identity.departments(db())
+        in_force = {d.code: entry_confirmations.current(db(), d.code, today) for d in departments}
     return render_template("admin_entries.html", confirmations=rows, in_force=in_force, departments=departments)
 
 
