@@ -119,15 +119,17 @@ def check(data: bytes, resource: str, context: LintContext, config: LintConfig |
         tree, findings = read(data, resource)
         if tree is None:
             return findings
-        return check_tree(tree, resource, context.known_processes) + lint_tree(tree, resource, context, config)
+        model = Model.of(tree)  # one index of the document for both
+        return (check_tree(tree, resource, context.known_processes, model)
+                + lint_tree(tree, resource, context, config, model))
     except Exception as exc:
         return [internal(resource, exc)]
 
 
 def lint_tree(tree: etree._ElementTree, resource: str, context: LintContext,
-              config: LintConfig | None = None) -> list[Finding]:
+              config: LintConfig | None = None, model: Model | None = None) -> list[Finding]:
     config = config or LintConfig()
-    model = Model.of(tree)
+    model = model or Model.of(tree)
     findings = list(config.problems)
     for each in rules():
         severity = config.severity(each, resource)

@@ -99,11 +99,12 @@ def read(data: bytes, resource: str, max_bytes: int = 5_000_000) -> tuple[etree.
                           {k: _short(v) for k, v in params.items()})]
 
 
-def check_tree(tree: etree._ElementTree, resource: str, known_processes: Iterable[str] | None = None) -> list[Finding]:
+def check_tree(tree: etree._ElementTree, resource: str, known_processes: Iterable[str] | None = None,
+               model: Model | None = None) -> list[Finding]:
     """The findings of a readable document: XSD, then the engine's own checks, then SpiffWorkflow."""
     from .validation_checks import references, timers, unsupported
 
-    model = Model.of(tree)
+    model = model or Model.of(tree)
     findings = xsd(tree, resource)
     findings += _guarded(resource, unsupported, model)
     refs = _guarded(resource, references, model, known_processes)
