@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from engine import caseclock, deploy, identity, migrate, workdays
 from engine.errors import EngineError
 from engine.scheduler import TimerScheduler
+from engine.settings import Settings
 
 from .cli_catalogue import catalogue_group
 from .cli_design import lint_command, validate_command
@@ -31,7 +32,7 @@ def _state():
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_group, deploy_command, user_group, token_group, serve_command, demo_command,
+    for command in (db_group, deploy_command, user_group, token_group, serve_command,
                     scheduler_command, worker_command, calendar_group, seed_cases_command):
         app.cli.add_command(command)
     app.cli.add_command(test_command)
@@ -150,16 +151,36 @@ def token_create(username: str, name: str) -> None:
 @click.option("--port", default=5000, type=int)
 @click.option("--threads", default=16, type=int)
 def serve_command(host: str, port: int, threads: int) -> None:
+    if not current_app.config.get("SECRET_KEY"):
+        click.echo("ONEWINDOW_SECRET_KEY is not set: the REST API serves, the pages answer 503 until it is set",
+                   err=True)
+    _serve(host, port, threads)
+
+
+def _serve(host: str, port: int, threads: int) -> None:
+    """Waitress with the app's log lines (refusals, errors) on the console."""
+    import logging
+
     from waitress import serve
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(f"onewindow on http://{host}:{port}/ (Ctrl-C stops)")
     serve(current_app._get_current_object(), host=host, port=port, threads=threads)
 
 
 @click.command("demo", help="Migrate, deploy processes/, seed demo data, then serve with scheduler and workers.")
 @click.option("--port", default=5000, type=int)
-@click.pass_context
-def demo_command(ctx: click.Context, port: int) -> None:
+def demo_command(port: int) -> None:
+    """Builds its own app: the demo's secret key (ONEWINDOW_SECRET_KEY, or a random one kept in the data folder)
+    is settled before the app exists, so cookies, CSRF tokens and rating links are all signed with it."""
+    from . import create_app
+
+    app = create_app(Settings.from_env().with_kept_secret())
+    with app.app_context():
+        _run_demo(port)
+
+
+def _run_demo(port: int) -> None:
     import threading
 
     from standins import shared_data, smtp
@@ -169,7 +190,6 @@ def demo_command(ctx: click.Context, port: int) -> None:
     from .demo import seed
 
     state = _state()
-    _demo_secret(current_app._get_current_object())
     migrate.upgrade(state.engine)
     with state.sessions.begin() as session:
         result = deploy.deploy_directory(session, state.services.settings.processes_dir, actor="demo")
@@ -188,28 +208,12 @@ def demo_command(ctx: click.Context, port: int) -> None:
     start_in_process(settings, stop)
     click.echo("scheduler and workers running in this process (timers, case clocks, service tasks)")
     try:
-        ctx.invoke(serve_command, port=port)
+        _serve("127.0.0.1", port, threads=16)
     finally:
         stop.set()
         scheduler.shutdown()
         lookup.shutdown()
         mail.stop()
-
-
-def _demo_secret(app: Flask) -> None:
-    """The demo signs its session cookies with a random key kept beside its database, not the default."""
-    import secrets
-
-    from engine.settings import Settings
-
-    if app.config["SECRET_KEY"] != Settings.secret_key:
-        return
-    path = Path(app.config["ONEWINDOW_SETTINGS"].uploads_dir).parent / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
-    app.config["SECRET_KEY"] = path.read_text().strip()
 
 
 @click.command("worker", help="Do service tasks (external tasks) over the engine's REST API; run as many as you like.")
@@ -306,3 +310,4 @@ class OnewindowGroup(FlaskGroup):
 
 
 main = OnewindowGroup(create_app=_create_app, name="onewindow", help="onewindow: BPMN engine for the service center.")
+main.add_command(demo_command)  # on the group, not the app: it builds its own app, key settled first

@@ -68,6 +68,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if (exc.code or 500) >= 500:  # the page tells the clerk the error is logged: it is
+            log.error("%s %s answered %s: %s", request.method, request.path, exc.code, exc.description)
         if _for_pages() and (exc.code or 500) >= 400:
             if isinstance(exc, CSRFError):
                 from flask_babel import gettext

@@ -38,7 +38,7 @@ from engine.migrate import upgrade  # noqa: E402
 from engine.models import User, UserTask  # noqa: E402
 from engine.settings import Settings  # noqa: E402
 from standins.shared_data import serve_in_thread  # noqa: E402
-from tests.paths import direct_seal_check  # noqa: E402
+from tests.paths import DirectEngine  # noqa: E402
 from workers.handlers import WorkerContext, build_handlers  # noqa: E402
 from workers.runtime import ExternalTask  # noqa: E402
 from workers.settings import WorkerSettings  # noqa: E402
@@ -67,7 +67,7 @@ class Run:
         context = WorkerContext.create(WorkerSettings(
             worker_store_url=f"sqlite:///{workdir / 'ledger.db'}", documents_dir=workdir / "documents",
             seal_dir=workdir / "seal", smtp_port=smtp_port, shared_data_url=shared_url))
-        context.seal_check = direct_seal_check(self.sessions)  # the tests' harness asks the engine directly too
+        context.engine = DirectEngine(self.sessions)  # the tests' harness asks the engine directly too
         self.handlers = build_handlers(context)
         self.engine_seconds = 0.0
         self.topic_seconds: dict[str, list[float]] = defaultdict(list)

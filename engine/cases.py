@@ -19,7 +19,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from . import authorizations, catalogue, entry_confirmations, indicators, ratings, runtime
+from . import authorizations, catalogue, entry_confirmations, indicators, runtime
 from .context import services
 from .db import is_postgres
 from .deploy import latest_definition
@@ -50,7 +50,6 @@ def start_case(session: so.Session, item_code: str, application: dict[str, Any],
     variables.update({
         "caseNumber": number, "application": application, "applicant": _applicant(application),
         "submittedMaterials": materials, "channel": channel, "receivedBy": actor,
-        "ratingToken": ratings.token_for(services(session).settings.secret_key, number),
         "receivedAt": services(session).clock.now().astimezone(services(session).tz).isoformat(timespec="seconds"),
     })
     instance = runtime.start_instance(session, item.process_key, business_key=number, variables=variables,

@@ -7,6 +7,7 @@ module reads ``os.environ`` by itself.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -26,8 +27,10 @@ class Settings:
 
     #: ONEWINDOW_DATABASE_URL or DATABASE_URL — SQLAlchemy URL; SQLite file for the demo.
     database_url: str = field(default_factory=_default_database_url)
-    #: ONEWINDOW_SECRET_KEY — signs session cookies; must be set in production.
-    secret_key: str = "dev-only-change-me"
+    #: ONEWINDOW_SECRET_KEY — signs the pages' session cookies and CSRF tokens and the applicants' rating links.
+    #: No default: without it the pages refuse to serve (503, logged); `onewindow demo` keeps a random key of its
+    #: own in the data folder (``secret_key_file``).
+    secret_key: str | None = None
     #: ONEWINDOW_PROCESSES_DIR — BPMN files deployed by `onewindow deploy` / `make demo`.
     processes_dir: Path = PROJECT_ROOT / "processes"
     #: ONEWINDOW_FORMS_DIR — JSON Schema files, one per user-task form key.
@@ -107,6 +110,26 @@ class Settings:
 
     def with_(self, **changes: Any) -> "Settings":
         return replace(self, **changes)
+
+    @property
+    def secret_key_file(self) -> Path:
+        """Where a demo keeps its own random key: the data folder, beside the uploads and documents."""
+        return self.uploads_dir.parent / "secret_key"
+
+    def with_kept_secret(self) -> "Settings":
+        """These settings with a secret key: the configured one, or else a random key made once and kept in
+        ``secret_key_file`` (mode 0600), so a restarted demo keeps its sign-ins and rating links. Settled
+        before the app is built: the cookies, the CSRF tokens and the rating links are signed with one key."""
+        if self.secret_key:
+            return self
+        path = self.secret_key_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+                file.write(secrets.token_urlsafe(32))
+        except FileExistsError:
+            pass  # made by an earlier run (or a second process starting at the same moment)
+        return replace(self, secret_key=path.read_text().strip())
 
 
 def _coerce(type_name: Any, raw: str) -> Any:

@@ -106,6 +106,19 @@ def complete_service_tasks(base: str) -> None:
 SITE_TOKEN: dict[str, str] = {}
 
 
+def pdf_file(name: str, text: str = "申请材料") -> dict:
+    """A real one-page PDF, as a scanner makes it, for a material upload field."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    drawing = canvas.Canvas(buffer)
+    drawing.drawString(72, 720, text.encode("ascii", "replace").decode())
+    drawing.save()
+    return {"name": name, "mimeType": "application/pdf", "buffer": buffer.getvalue()}
+
+
 def sign_in(page, base: str, user: str) -> None:
     page.goto(f"{base}/sign-in")
     page.fill("input[name=username]", user)

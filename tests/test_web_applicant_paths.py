@@ -99,3 +99,31 @@ def test_the_applicant_rates_once_from_the_link_in_the_invitation(site, center, 
     assert center.waiting(key) == ["Task_return_visit"]  # a bad rating is followed up
     again = applicant.post(link, data={"csrf_token": _csrf(page), "rating": "非常满意"})
     assert again.status_code == 409 and "已评价" in again.get_data(as_text=True)
+    token = link.split("?t=", 1)[1]
+    assert token not in repr(center.variables(key))  # never a process variable: no variable view can show it
+
+
+def test_only_the_worker_holding_the_invitation_gets_the_rating_token_and_it_is_the_pages_key(site, center):
+    """The token is made under the app's own secret key (the one signing its cookies), for the worker holding
+    the task that mails the invitation, and for nobody else."""
+    from engine import external, ratings
+
+    key = delivered(center, stop_before_rating=True)
+    with center.sessions.begin() as session:
+        [locked] = external.fetch_and_lock(session, "w1", [external.TopicRequest("rating-request", 60_000)])
+    client = site.test_client()
+    with state(site).sessions.begin() as session:
+        worker = identity.create_token(session, "worker", "rating test")
+        clerk = identity.create_token(session, "window", "rating test")
+
+    def ask(token: str, worker_id: str | None):
+        return client.post(f"/engine-rest/external-task/{locked.row.id}/rating-link", json={"workerId": worker_id},
+                           headers={"Authorization": f"Bearer {token}"})
+
+    answer = ask(worker, "w1")
+    assert answer.status_code == 200
+    assert answer.json["token"] == ratings.token_for(site.config["SECRET_KEY"], key)
+    assert ask(worker, "w2").status_code == 400 and "locked by worker 'w1'" in ask(worker, "w2").json["message"]
+    assert ask(worker, None).status_code == 400
+    assert ask(clerk, "w1").status_code == 403  # a window clerk is not a worker
+    assert client.get(f"/rate/{key}?t={answer.json['token']}").status_code == 200

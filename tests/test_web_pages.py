@@ -273,10 +273,29 @@ def test_signing_out_ends_the_sign_in_even_for_a_copied_cookie_and_is_audited(ce
     assert actions[-2:] == ["sign-in", "sign-out"]
 
 
-def test_pages_stay_shut_with_the_published_default_secret_key(settings, clock):
+def test_pages_stay_shut_without_a_secret_key_and_say_so_in_the_log(settings, clock, caplog):
     from api import create_app
 
-    app = create_app(settings.with_(secret_key="dev-only-change-me"), clock=clock)
+    app = create_app(settings.with_(secret_key=None), clock=clock)
     response = app.test_client().get("/sign-in")
     assert response.status_code == 503 and "服务器出错了" in response.get_data(as_text=True)
+    assert [r for r in caplog.records if r.levelname == "ERROR" and "GET /sign-in" in r.getMessage()
+            and "ONEWINDOW_SECRET_KEY is not set" in r.getMessage()]
     assert app.test_client().get("/engine-rest/engine").status_code == 200  # the API authenticates each call
+    assert app.test_client().get("/public/api/departments").status_code == 200  # the public guides need no cookie
+    state(app).engine.dispose()
+
+
+def test_a_kept_secret_is_random_private_and_the_same_on_the_next_start(tmp_path):
+    from engine.settings import Settings
+
+    settings = Settings.from_env({}, uploads_dir=tmp_path / "data" / "uploads")
+    first = settings.with_kept_secret()
+    assert first.secret_key and len(first.secret_key) >= 40 and first.secret_key_file.stat().st_mode & 0o077 == 0
+    assert Settings.from_env({}, uploads_dir=tmp_path / "data" / "uploads").with_kept_secret().secret_key == \
+        first.secret_key
+    assert Settings.from_env({}, uploads_dir=tmp_path / "other" / "uploads").with_kept_secret().secret_key != first.secret_key
+    configured = Settings.from_env({"ONEWINDOW_SECRET_KEY": "set-by-the-operator"}, uploads_dir=tmp_path / "x")
+    assert configured.with_kept_secret().secret_key == "set-by-the-operator" and not (tmp_path / "secret_key").exists()
+
+

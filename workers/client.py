@@ -75,6 +75,10 @@ class EngineClient:
             message = str(error.body.get("localizedMessage") or error.body.get("message") or error)
             raise SealRefused(message, code=error.body.get("code"), body=error.body) from error
 
+    def rating_token(self, task_id: str, worker_id: str) -> str:
+        """The token of the applicant's rating link for the task's case (the engine keeps it out of variables)."""
+        return self._post(f"/external-task/{task_id}/rating-link", {"workerId": worker_id})["token"]
+
     def check_catalogue_item(self, proposal: Mapping[str, Any]) -> dict[str, Any]:
         """The catalogue's own checks on a proposed item record (``{kind, itemCode, record | changes,
         department}``): ``{valid, record, baseVersion, problems, warnings}``; nothing is saved."""

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from . import catalogue, materials
 from .client import EngineClient
@@ -34,6 +34,16 @@ DEPARTMENT_NAMES = {"market": "区市场监督管理局", "planning": "区规划
                     "ecology": "区生态环境局", "culture": "区文化和旅游局", "center": "区政务服务中心"}
 
 
+class EngineQuestions(Protocol):
+    """What a handler asks the engine about the task it holds (``EngineClient`` over REST)."""
+
+    def seal(self, task_id: str, worker_id: str, department: str) -> None:
+        """Return if the case's decider may use ``department``'s approval seal now; raise if not."""
+
+    def rating_token(self, task_id: str, worker_id: str) -> str:
+        """The token of the case's rating link."""
+
+
 @dataclass
 class WorkerContext:
     """What the handlers share: configuration, the ledger, mail, the seal, the shared-data client and the
@@ -45,20 +55,23 @@ class WorkerContext:
     shared: materials.SharedDataClient
     _seals: dict[str, Seal] = field(default_factory=dict)
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
-    #: asks the engine whether the case's decider may use a department's approval seal now, raising if not:
-    #: a worker process asks over REST (``EngineClient.seal``); a harness that drives the engine's commands
-    #: itself (tests, bench) passes one that asks the engine directly. None: sealing refuses to go on.
-    seal_check: Callable[[ExternalTask, str], None] | None = None
+    #: what the handlers ask the engine while they hold a task (the seal check, the rating link's token): a
+    #: worker process asks over REST (``EngineClient``); a harness that drives the engine's commands itself
+    #: (tests, bench) passes one that asks the engine directly. None: such handlers refuse to go on.
+    engine: "EngineQuestions | None" = None
 
     @classmethod
     def create(cls, settings: WorkerSettings) -> "WorkerContext":
-        check = None
-        if settings.worker_token:
-            engine = EngineClient(settings.engine_url, settings.worker_token)
-            check = lambda task, department: engine.seal(task.id, task.worker_id, department)  # noqa: E731
+        engine = EngineClient(settings.engine_url, settings.worker_token) if settings.worker_token else None
         return cls(settings, Ledger(settings.worker_store_url),
                    Mailer(settings.smtp_host, settings.smtp_port, settings.mail_from),
-                   materials.SharedDataClient(settings.shared_data_url), seal_check=check)
+                   materials.SharedDataClient(settings.shared_data_url), engine=engine)
+
+    def _asking(self) -> "EngineQuestions":
+        if self.engine is None:
+            raise RuntimeError("no engine to ask: a worker needs ONEWINDOW_WORKER_TOKEN to ask the engine before it "
+                               "applies a department's approval seal or makes a rating link")
+        return self.engine
 
     def check_seals(self, task: ExternalTask, departments: Iterable[str | None]) -> None:
         """Ask the engine, right before signing, whether the case's decider may use each department's
@@ -66,13 +79,13 @@ class WorkerContext:
         runtime's failure report for the task then raises an incident (``workers.client``). The center's own
         seal (receipts, the window's answers) is not an approval seal held under a letter: not asked."""
         wanted = sorted({d for d in departments if d in DEPARTMENT_NAMES and d != "center"})
-        if not wanted:
-            return
-        if self.seal_check is None:
-            raise RuntimeError("no seal check: a worker needs ONEWINDOW_WORKER_TOKEN to ask the engine before "
-                               "it applies a department's approval seal")
         for department in wanted:
-            self.seal_check(task, department)
+            self._asking().seal(task.id, task.worker_id, department)
+
+    def rating_link(self, task: ExternalTask) -> str:
+        """The applicant's rating link for the task's case, its token made by the engine (never a variable)."""
+        token = self._asking().rating_token(task.id, task.worker_id)
+        return f"{self.settings.rating_url}{task.business_key}?t={token}"
 
     def once(self, task: ExternalTask, effect: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """Do ``effect`` once per external task, leased for as long as the task is locked to this worker."""
@@ -325,8 +338,7 @@ def notify_departments(context: WorkerContext, task: ExternalTask) -> dict[str, 
 
 def rating_request(context: WorkerContext, task: ExternalTask) -> dict[str, Any]:
     def effect() -> dict[str, Any]:
-        link = f"{context.settings.rating_url}{task.business_key}?t={task.get('ratingToken') or ''}"
-        values = fields_of(task, ratingLink=link)
+        values = fields_of(task, ratingLink=context.rating_link(task))
         return {"ratingRequest": _mail_applicant(context, task, "rating", values)}
     return context.once(task, effect)
 

@@ -1,5 +1,6 @@
 """External tasks: fetchAndLock (with long polling), complete, failure, bpmnError, locks, retries, and the
-seal check a worker asks for right before it applies a department's approval seal (an extension)."""
+seal check a worker asks for right before it applies a department's approval seal and the rating link's token
+the invitation's worker asks for (extensions)."""
 from __future__ import annotations
 
 import time
@@ -7,7 +8,7 @@ import time
 from flask import jsonify, request
 from flask_babel import force_locale
 
-from engine import external, seals
+from engine import external, ratings, seals
 from engine.authorizations import AuthorizationRefused, record_refusal
 from engine.errors import InvalidInput
 
@@ -131,6 +132,18 @@ def seal(task_id: str):
     return "", 204
 
 
+@bp.post("/external-task/<task_id>/rating-link")
+@allowed("work")
+def rating_link(task_id: str):
+    """The token of the applicant's rating link (好差评), for the worker holding the task that mails the
+    invitation: the token is never a process variable (``engine.ratings``)."""
+    body = json_body()
+    session = db()
+    with session.begin():
+        token = ratings.link_token(session, task_id, param(body, "workerId"))
+    return jsonify({"token": token})
+
+
 @bp.post("/external-task/<task_id>/extendLock")
 @allowed("work")
 def extend_lock(task_id: str):
@@ -217,3 +230,21 @@ _SEAL = _op("checkSeal", "External Task", "Check the approval seal (extension)",
 _SEAL["responses"]["403"] = _error("403", "The worker lacks the worker role, or the decider holds no valid "
                                           "authorization to use the seal (the body says why).", "SealRefusedDto")
 OPERATIONS["/external-task/{id}/seal"] = {"post": _SEAL}
+
+SCHEMAS["ExternalTaskWorkerDto"] = _obj({"workerId": _s("string", "The worker holding the lock.")},
+                                        "The worker asking.", required=["workerId"])
+SCHEMAS["RatingLinkDto"] = _obj({"token": _s("string", "The token of the applicant's rating link for the task's "
+                                                       "case (`/rate/{caseNumber}?t={token}`).")},
+                                "A rating link's token.")
+_RATING_LINK = _op("ratingLink", "External Task", "Get the rating link's token (extension)",
+                   "Asked by the worker that mails the applicant's rating invitation (好差评) while it holds the task: "
+                   "the token is an HMAC of the case number under the server's secret key, never stored as a "
+                   "process variable, so no variable view shows it.", permission="work", parameters=[_ID["external"]],
+                   body=_body("ExternalTaskWorkerDto", "The worker."),
+                   responses={"200": {"description": "The token.", "content": {"application/json": {
+                       "schema": {"$ref": "#/components/schemas/RatingLinkDto"}}}}},
+                   errors={"400": "`workerId` is missing, the task is not locked by this worker or its lock has "
+                                  "expired, or it belongs to no case.",
+                           "404": "No open external task with this id.",
+                           "503": "The server has no secret key (ONEWINDOW_SECRET_KEY)."})
+OPERATIONS["/external-task/{id}/rating-link"] = {"post": _RATING_LINK}

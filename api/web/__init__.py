@@ -7,6 +7,7 @@ token, is exempt. Pages only call engine commands, one transaction each.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from flask import Blueprint, Flask, request
@@ -16,6 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web")
 #: Accept-Language tag → catalogue folder in api/translations (Babel's identifiers); the first is the default
 LOCALES = {"zh-CN": "zh_Hans_CN"}
+log = logging.getLogger(__name__)
 
 
 def _locale() -> str:
@@ -41,20 +43,25 @@ def _local(moment: datetime | None) -> str:
     return moment.astimezone(state().services.tz).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _refuse_default_secret(app: Flask) -> None:
-    """Session cookies signed with the published default key could be forged: pages stay shut until
-    ONEWINDOW_SECRET_KEY is set (`make demo` makes one of its own)."""
-    from engine.settings import Settings
-
-    if app.config["SECRET_KEY"] != Settings.secret_key or app.config.get("TESTING"):
+def _refuse_without_secret(app: Flask) -> None:
+    """Without ONEWINDOW_SECRET_KEY nothing could sign the session cookies and CSRF tokens: the pages stay
+    shut (503, each refusal logged with what to set) while the REST API, which authenticates every call by
+    itself, and the public service guides go on serving. `onewindow demo` settles a key of its own before
+    the app is built (``Settings.with_kept_secret``), so a demo never meets this."""
+    if app.config.get("SECRET_KEY"):
         return
+    open_paths = ("/engine-rest", "/public/", "/guide/")
 
     @app.before_request
-    def _no_default_secret():
+    def _no_secret():
         from flask import abort
 
-        if not request.path.startswith("/engine-rest"):
-            abort(503, "ONEWINDOW_SECRET_KEY is not set")
+        if request.path.startswith(open_paths):
+            return
+        log.error("refused %s %s with 503: ONEWINDOW_SECRET_KEY is not set, so the pages cannot sign their "
+                  "cookies; set it (a long random string, the same on every server) and restart",
+                  request.method, request.path)
+        abort(503, "ONEWINDOW_SECRET_KEY is not set")
 
 
 def init_app(app: Flask) -> None:
@@ -76,7 +83,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=_locale)
     app.add_template_filter(_moment, "moment")
     app.add_template_filter(_local, "local")
-    _refuse_default_secret(app)
+    _refuse_without_secret(app)
     csrf = CSRFProtect(app)
     csrf.exempt(engine_rest_bp)
     app.register_blueprint(bp)
