@@ -81,7 +81,8 @@ def init_app(app: Flask) -> None:
 
                 return _page(413, gettext("The files sent together exceed %(mb)s MB. Go back and attach them in "
                                           "smaller parts.", mb=app.config["MAX_CONTENT_LENGTH"] // 1024 // 1024))
-            return _page(exc.code or 500)
+            said = exc.description if exc.description != type(exc).description else None
+            return _page(exc.code or 500, said)  # a page's own word for it (``abort(404, message)``)
         message = exc.description or exc.name
         if exc.code == 413:
             message = f"Request body too large: the limit is {app.config['MAX_CONTENT_LENGTH']} bytes"

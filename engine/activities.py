@@ -96,37 +96,37 @@ class ElementLoad:
     incidents: dict[str, int] = field(default_factory=dict)
 
 
-def definition_statistics(session: so.Session, definition_id: str, department: str | None = None
+def definition_statistics(session: so.Session, definition_id: str, within: sa.ColumnElement[bool] | None = None
                           ) -> dict[str, ElementLoad]:
     """Per element of the definition: tasks, service tasks, timers and messages waiting there now, and open
     incidents — counted on the projection tables by (element definition, activity), an index each; with
-    ``department``, only that department's cases (a department's supervisors)."""
+    ``within`` (SQL over ``process_instance``), only those cases (what a department's supervisors see)."""
     found: dict[str, ElementLoad] = {}
     for model in (UserTask, ExternalTask, Timer, MessageSubscription):
         stmt = _scoped(sa.select(model.activity_id, sa.func.count()).where(model.element_definition_id == definition_id)
-                       .group_by(model.activity_id), model, department)
+                       .group_by(model.activity_id), model, within)
         if model is Timer:
             stmt = stmt.where(Timer.instance_id.is_not(None))
         for activity_id, count in session.execute(stmt):
             found.setdefault(activity_id, ElementLoad()).waiting += count
     open_incidents = _scoped(sa.select(Incident.activity_id, Incident.incident_type, sa.func.count())
                              .where(Incident.element_definition_id == definition_id, Incident.resolved_at.is_(None))
-                             .group_by(Incident.activity_id, Incident.incident_type), Incident, department)
+                             .group_by(Incident.activity_id, Incident.incident_type), Incident, within)
     for activity_id, kind, count in session.execute(open_incidents):
         found.setdefault(activity_id, ElementLoad()).incidents[kind] = count
     return found
 
 
-def _scoped(stmt: sa.Select, model: Any, department: str | None) -> sa.Select:
-    if department is None:
+def _scoped(stmt: sa.Select, model: Any, within: sa.ColumnElement[bool] | None) -> sa.Select:
+    if within is None:
         return stmt
-    return stmt.join(ProcessInstance, ProcessInstance.id == model.instance_id).where(
-        ProcessInstance.department == department)
+    return stmt.join(ProcessInstance, ProcessInstance.id == model.instance_id).where(within)
 
 
-def running_instances(session: so.Session, definition_id: str) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(ProcessInstance).where(
-        ProcessInstance.definition_id == definition_id, ProcessInstance.status == "running"))
+def running_instances(session: so.Session, definition_id: str, within: sa.ColumnElement[bool] | None = None) -> int:
+    stmt = sa.select(sa.func.count()).select_from(ProcessInstance).where(
+        ProcessInstance.definition_id == definition_id, ProcessInstance.status == "running")
+    return session.scalar(stmt if within is None else stmt.where(within))
 
 
 def element_names(definition: ProcessDefinition) -> dict[str, str]:

@@ -18,7 +18,7 @@ import sqlalchemy.orm as so
 from . import cursors
 from .errors import InvalidInput
 from .models import UserTask
-from .tasks import visible_to
+from .access import offered_to
 
 PAGE_SIZE = 50
 
@@ -35,7 +35,7 @@ def inbox(session: so.Session, user: str, groups: Iterable[str], *, search: str 
     """The user's tasks (assigned, or offered to their groups while unclaimed), most urgent first."""
     # the page shows no candidate groups: don't load them (one query and 50 collections less a page)
     stmt = sa.select(UserTask).options(so.lazyload(UserTask.candidates)).where(UserTask.suspended.is_(False))
-    stmt = stmt.where(UserTask.assignee == user) if mine_only else visible_to(stmt, user, groups)
+    stmt = stmt.where(UserTask.assignee == user) if mine_only else stmt.where(offered_to(user, groups))
     if search and search.strip():
         text = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(sa.or_(UserTask.business_key.like(f"{text}%", escape="\\"),

@@ -26,7 +26,7 @@ from .errors import Forbidden, InvalidInput
 from .identity import Principal
 from .models import CaseClock, CaseDayStat, ProcessInstance
 from .settings import RATING_LEVELS
-from .supervision import visible_departments
+from .access import supervised_department
 
 COUNTS = ("received", "online", "instant", "completed", "on_time", "decided", "working_days_used", "promised_days",
           "rated_1", "rated_2", "rated_3", "rated_4", "rated_5")
@@ -159,7 +159,7 @@ def period(session: so.Session, start: date | None, end: date | None) -> tuple[d
 
 def department_for(viewer: Principal, asked: str | None) -> str | None:
     """A department's supervisors read their department's figures only; the center's read any or all."""
-    own = visible_departments(viewer)
+    own = supervised_department(viewer)
     if own is not None and asked not in (None, own):
         raise Forbidden(f"User '{viewer.username}' supervises department '{own}' only", code="case.not-supervised")
     return own or asked

@@ -14,16 +14,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from .access import visible_case
 from .cases import instance_id_of
 from .context import services
-from .errors import Forbidden, InvalidInput, NotFound
+from .errors import InvalidInput, NotFound
 from .identity import Principal
-from .models import AuditEntry, UserTask
-from .supervision import supervises
-from .tasks import visible_to
 
 #: content type → how the file starts
 SIGNATURES = {"application/pdf": (b"%PDF-",), "image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",),
@@ -67,25 +64,8 @@ def _megabytes(size: int) -> str:
 
 
 def require_case_access(session: so.Session, business_key: str, viewer: Principal) -> None:
-    """A case is for the window, for its supervisors (``engine.supervision.supervises``) and for
-    whoever has or had one of its tasks (a clerk prints the notice of the step just completed)."""
-    if viewer.has_any(("window-clerk",)) or supervises(session, business_key, viewer):
-        return
-    mine = visible_to(sa.select(UserTask.id).where(UserTask.business_key == business_key), viewer.username,
-                      viewer.groups)
-    if session.scalar(mine.limit(1)) is None and not _took_part(session, business_key, viewer):
-        raise Forbidden(f"User '{viewer.username}' has no task in case {business_key} and may not see its files",
-                        code="case.not-yours")
-
-
-def _took_part(session: so.Session, business_key: str, viewer: Principal) -> bool:
-    """Did the viewer, or a group of theirs, complete one of the case's tasks? (From the audit log,
-    which names the completer and the groups the task was offered to.)"""
-    instance_id = instance_id_of(session, business_key)
-    done = session.scalars(sa.select(AuditEntry).where(AuditEntry.instance_id == instance_id,
-                                                       AuditEntry.action == "complete-task"))
-    return any(e.actor == viewer.username or viewer.groups.intersection((e.details or {}).get("groups") or [])
-               for e in done)
+    """The viewer may see the case (``engine.access``): its files are the case's; else ``NotFound``."""
+    visible_case(session, viewer, business_key)
 
 
 def open_for(session: so.Session, business_key: str, sha256: str, viewer: Principal) -> tuple[Path, dict[str, Any]]:

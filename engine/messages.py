@@ -66,17 +66,20 @@ def waits_for(session: so.Session, business_key: str, message_name: str) -> bool
 def correlate(session: so.Session, message_name: str, *, business_key: str | None = None,
               instance_id: str | None = None, correlation_keys: dict[str, Any] | None = None,
               variables: dict[str, Any] | None = None, all_matches: bool = False,
-              actor: str | None = None, actor_groups: Iterable[str] | None = None) -> list[Correlation]:
+              actor: str | None = None, actor_groups: Iterable[str] | None = None,
+              within: sa.ColumnElement[bool] | None = None) -> list[Correlation]:
     """Deliver the message to one waiting catch event (or all, with ``all_matches``);
     failing that, start a process with a matching message start event.
 
     A catch event with a ``senders`` property takes the message only from those roles
     (``actor_groups``; engine-internal callers pass None), and one with a ``form`` only for one
-    case at a time: an applicant's rating or supplement is never broadcast."""
+    case at a time: an applicant's rating or supplement is never broadcast. ``within`` (SQL over
+    ``process_instance``) limits the waiting instances to those the sender may see: one they may not see is
+    no match, as if it did not wait."""
     if not message_name:
         raise InvalidInput("messageName is required")
     variables = variables or {}
-    candidates = _candidates(session, message_name, business_key, instance_id, correlation_keys)
+    candidates = _candidates(session, message_name, business_key, instance_id, correlation_keys, within)
     if len(candidates) > 1 and not all_matches:
         raise BadUserRequest(
             f"Cannot correlate message '{message_name}': {len(candidates)} waiting executions match; "
@@ -93,10 +96,13 @@ def correlate(session: so.Session, message_name: str, *, business_key: str | Non
 
 
 def _candidates(session: so.Session, message_name: str, business_key: str | None, instance_id: str | None,
-                correlation_keys: dict[str, Any] | None) -> list[MessageSubscription]:
+                correlation_keys: dict[str, Any] | None, within: sa.ColumnElement[bool] | None
+                ) -> list[MessageSubscription]:
     stmt = (sa.select(MessageSubscription).join(ProcessInstance, ProcessInstance.id == MessageSubscription.instance_id)
             .where(MessageSubscription.message_name == message_name, ProcessInstance.status == "running")
             .order_by(MessageSubscription.id))
+    if within is not None:
+        stmt = stmt.where(within)
     if business_key is not None:
         stmt = stmt.where(ProcessInstance.business_key == business_key)
     if instance_id is not None:

@@ -165,6 +165,19 @@ class TaskCandidate(Base):
     user_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
 
 
+class Involvement(Base):
+    """A user or group that takes or took part in an instance (``engine.involvement``): kept after its tasks."""
+
+    __tablename__ = "involvement"
+    __table_args__ = (sa.Index("ix_involvement_party", "kind", "party", "instance_id"),)
+
+    instance_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("process_instance.id", ondelete="CASCADE"),
+                                                   primary_key=True)
+    #: "user" or "group"
+    kind: so.Mapped[str] = so.mapped_column(sa.String(8), primary_key=True)
+    party: so.Mapped[str] = so.mapped_column(sa.String(100), primary_key=True)
+
+
 class ExternalTask(WaitingActivity, Base):
     """A service task waiting for a worker: the fetch-and-lock queue."""
 

@@ -20,6 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from .context import services
 from .external import new_external_task
+from .involvement import involve
 from .messages import message_definitions, new_subscriptions
 from .models import ExternalTask, Incident, MessageSubscription, TaskCandidate, Timer, UserTask
 from .parser import ExternalServiceTask
@@ -69,10 +70,11 @@ def sync(session: so.Session, loaded: "Loaded", now: datetime) -> None:
     suspended = instance.status == "suspended"
     owner = element_definitions(loaded)
 
-    _replace(session, UserTask, UserTask.id, before.users, after.users,
-             lambda t: new_user_task(loaded, t, now), suspended, owner)
-    removed = _replace(session, ExternalTask, ExternalTask.id, before.externals, after.externals,
-                       lambda t: new_external_task(loaded, t, now), suspended, owner)
+    _, offered = _replace(session, UserTask, UserTask.id, before.users, after.users,
+                          lambda t: new_user_task(loaded, t, now), suspended, owner)
+    _involve_candidates(session, instance.id, offered)
+    removed, _ = _replace(session, ExternalTask, ExternalTask.id, before.externals, after.externals,
+                          lambda t: new_external_task(loaded, t, now), suspended, owner)
     _resolve_incidents(session, instance.id, removed, now, all_open=instance.status in ENDED)
     _replace(session, MessageSubscription, MessageSubscription.task_id, before.messages, after.messages,
              lambda t: new_subscriptions(loaded, t, now), None, owner)
@@ -99,9 +101,18 @@ def containing_process(task: Any, known: Iterable[str]) -> str:
     return workflow.spec.name
 
 
+def _involve_candidates(session: so.Session, instance_id: str, offered: list[UserTask]) -> None:
+    """Whoever a new task is assigned or offered to takes part in the instance from now on."""
+    if offered:
+        involve(session, instance_id, users=[u for row in offered for u in (row.assignee, *row.candidate_users)],
+                groups=[g for row in offered for g in row.candidate_groups])
+
+
 def _replace(session: so.Session, model: Any, key: Any, before: dict[str, Any], after: dict[str, Any],
-             build: Any, suspended: bool | None, owner: Callable[[Any], str]) -> list[str]:
+             build: Any, suspended: bool | None, owner: Callable[[Any], str]) -> tuple[list[str], list[Any]]:
+    """Delete the rows of waits that ended, add rows for new ones: (ids removed, rows added)."""
     removed = [task_id for task_id in before if task_id not in after]
+    added: list[Any] = []
     if removed:
         if model is UserTask:  # through the ORM, so no stale candidate stays in the identity map
             session.execute(sa.delete(TaskCandidate).where(TaskCandidate.task_id.in_(removed)))
@@ -115,7 +126,8 @@ def _replace(session: so.Session, model: Any, key: Any, before: dict[str, Any], 
                 row.suspended = suspended
             row.element_definition_id = owner(task)
             session.add(row)
-    return removed
+            added.append(row)
+    return removed, added
 
 
 def _move_due_timers(session: so.Session, before: dict[str, datetime], after: dict[str, datetime]) -> None:

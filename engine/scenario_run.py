@@ -21,7 +21,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from SpiffWorkflow.util.task import TaskState
 
-from . import cases, caseclock, deploy, external, identity, messages, runtime, scheduler, tasks
+from . import access, cases, caseclock, deploy, external, identity, messages, runtime, scheduler, tasks
 from .clock import FixedClock, as_utc
 from .context import Services
 from .db import make_engine, make_session_factory
@@ -284,7 +284,7 @@ class Case:
                                  f"{groups}); say who with 'as:'", target)
             row, actor = choice
         else:
-            row = next((t for t in found if tasks.can_act(t, actor, self.users[actor])), found[0])
+            row = next((t for t in found if access.can_act(t, actor, self.users[actor])), found[0])
         with self.sessions.begin() as session:
             tasks.complete(session, row.id, dict(options.get("data") or {}), user=actor, groups=self.users[actor])
 

@@ -5,7 +5,7 @@ was received) or an indexed lookup (case clock warning state, open incident),
 so the list never deserializes workflows and stays fast as the table grows.
 Pages follow a cursor on (started_at, id), newest first. The service
 center's supervisors see every case; a department's supervisors see their
-department's only.
+department's only (``engine.access.supervised_department``).
 """
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ import sqlalchemy.orm as so
 
 from . import cursors
 from .context import services
-from .errors import Forbidden, InvalidInput, NotFound
-from .identity import CENTER, Principal
+from .access import supervised_department
+from .errors import InvalidInput
+from .identity import Principal
 from .models import CaseClock, Incident, ProcessInstance
 
 STATUSES = ("running", "suspended", "completed", "cancelled")
@@ -71,39 +72,11 @@ class Page:
     next_cursor: str | None
 
 
-def visible_departments(viewer: Principal) -> str | None:
-    """None: every department (the center's supervisors, administrators); else the viewer's own."""
-    if "admin" in viewer.groups or viewer.department in (None, CENTER):
-        return None
-    return viewer.department
-
-
-def supervises(session: so.Session, business_key: str, viewer: Principal) -> bool:
-    """Does the viewer supervise this case: a supervisor whose department scope includes it?"""
-    if not viewer.has_any(("supervisor",)):
-        return False
-    own = visible_departments(viewer)
-    return own is None or session.scalar(sa.select(ProcessInstance.department)
-                                         .where(ProcessInstance.business_key == business_key)) == own
-
-
-def supervised_instance(session: so.Session, instance_id: str, viewer: Principal) -> ProcessInstance:
-    """The instance, for a supervisor whose scope includes its department (else Forbidden, NotFound)."""
-    instance = session.get(ProcessInstance, instance_id)
-    if instance is None:
-        raise NotFound(f"Process instance with id '{instance_id}' does not exist")
-    own = visible_departments(viewer)
-    if not viewer.has_any(("supervisor",)) or (own is not None and instance.department != own):
-        raise Forbidden(f"User '{viewer.username}' does not supervise instance '{instance_id}'",
-                        code="case.not-supervised")
-    return instance
-
-
 def query(found: InstanceFilter, viewer: Principal) -> sa.Select:
     f = found.check()
     stmt = sa.select(ProcessInstance, CaseClock.warning_state, CaseClock.promised_deadline_at).outerjoin(
         CaseClock, CaseClock.instance_id == ProcessInstance.id)
-    own = visible_departments(viewer)
+    own = supervised_department(viewer)
     columns = [(own, ProcessInstance.department), (f.status, ProcessInstance.status),
                (f.process, ProcessInstance.definition_key), (f.item_code, ProcessInstance.item_code),
                (f.department, ProcessInstance.department), (f.business_key, ProcessInstance.business_key),

@@ -1,8 +1,9 @@
 """User tasks: their projection for inboxes, and claim / unclaim / complete.
 
-Who may act on a task is decided here, not in the UI: the assignee, or — for
-an unassigned task — a user in one of its candidate groups or named as a
-candidate user; administrators may act on any task.
+Who may act on a task is the access policy's rule (``engine.access.can_act``),
+checked here, not in the UI: the assignee, or — for an unassigned task — a
+user in one of its candidate groups or named as a candidate user;
+administrators may act on any task.
 """
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from SpiffWorkflow.util.task import TaskState
 from . import audit, authorizations, markers
 from .clock import as_utc
 from .context import services
+from .access import can_act
 from .errors import BadUserRequest, Conflict, Forbidden, InvalidInput, NotFound
+from .involvement import involve
 from .models import AuditEntry, TaskCandidate, TaskDraft, UserTask
 from .parser import user_task_meta
 from .properties import not_by, powers_required
@@ -123,15 +126,6 @@ def get_task(session: so.Session, task_id: str) -> UserTask:
     return row
 
 
-def can_act(row: UserTask, user: str | None, groups: Iterable[str]) -> bool:
-    groups = set(groups)
-    if ADMIN_GROUP in groups:
-        return True
-    if row.assignee:
-        return row.assignee == user
-    return bool(groups.intersection(row.candidate_groups)) or (user in row.candidate_users)
-
-
 def _require_actor(row: UserTask, user: str | None, groups: Iterable[str], verb: str) -> None:
     if not can_act(row, user, groups):
         who = f"assigned to '{row.assignee}'" if row.assignee else \
@@ -150,13 +144,19 @@ def claim(session: so.Session, task_id: str, user: str, groups: Iterable[str], *
     if not can_act(row, user, groups) and ADMIN_GROUP not in set(groups):
         _require_actor(row, user, groups, "claim")
     row.assignee = user
+    involve(session, row.instance_id, users=[user])
     audit.record(session, "claim", actor=actor or user, instance_id=row.instance_id, entity_id=task_id)
 
 
 def unclaim(session: so.Session, task_id: str, user: str, groups: Iterable[str]) -> None:
+    """Hand a claimed task back to its groups: its assignee may, or an administrator. A task nobody claimed
+    stays as it is (nothing to record)."""
     row = get_task(session, task_id)
-    if row.assignee and row.assignee != user and ADMIN_GROUP not in set(groups):
-        raise Forbidden(f"Task '{task_id}' is claimed by '{row.assignee}'; only they or an administrator may unclaim it")
+    if row.assignee is None:
+        return
+    if row.assignee != user and ADMIN_GROUP not in set(groups):
+        raise Forbidden(f"Task '{task_id}' is claimed by '{row.assignee}'; only they or an administrator may unclaim it",
+                        code="task.not-yours", task=row.name)
     row.assignee = None
     audit.record(session, "unclaim", actor=user, instance_id=row.instance_id, entity_id=task_id)
 
@@ -176,6 +176,7 @@ def complete(session: so.Session, task_id: str, variables: dict[str, Any], *, us
     _require_powers(session, row, task, user)
     _require_other_person(session, row, task, user)
     task.data.update(deepcopy(variables))  # SpiffWorkflow merges data into lists and dicts in place
+    involve(session, row.instance_id, users=[user])
     markers.acting(loaded.workflow, user)
     task.run()
     # the values too: each step of the approval chain is on record with its signer, opinion and time (rule 8)
@@ -257,16 +258,6 @@ def tasks_query(*, instance_id: str | None = None, assignee: str | None = None,
     return stmt
 
 
-def visible_to(stmt: sa.Select, user: str, groups: Iterable[str]) -> sa.Select:
-    """Restrict a task query to what a clerk may see: assigned to them, or offered to them.
-
-    A correlated EXISTS rather than IN (subquery): a query ordered like an index then stops after
-    one page of visible rows instead of first collecting every task offered to the groups."""
-    offered = sa.exists().where(TaskCandidate.task_id == UserTask.id,
-                                sa.or_(TaskCandidate.group_id.in_(list(groups)), TaskCandidate.user_id == user))
-    return stmt.where(sa.or_(UserTask.assignee == user, sa.and_(UserTask.assignee.is_(None), offered)))
-
-
 def save_draft(session: so.Session, task_id: str, data: dict[str, Any], *, user: str,
                groups: Iterable[str]) -> TaskDraft:
     """Keep what the clerk typed so far, unvalidated (validation happens when the task is completed)."""
@@ -283,11 +274,6 @@ def save_draft(session: so.Session, task_id: str, data: dict[str, Any], *, user:
 def draft_of(session: so.Session, task_id: str) -> dict[str, Any]:
     draft = session.get(TaskDraft, task_id)
     return dict(draft.data) if draft is not None else {}
-
-
-def can_see(row: UserTask, user: str | None, groups: Iterable[str]) -> bool:
-    """The single-task reads follow the list: assigned to the user, or offered to them while unassigned."""
-    return can_act(row, user, groups)
 
 
 def task_data(session: so.Session, task_id: str) -> dict[str, Any]:

@@ -43,8 +43,8 @@ def test_a_clerk_of_another_department_cannot_open_the_case(site, browser):
     other = browser.new_page(locale="zh-CN")
     sign_in(other, base, "culture_clerk")
     assert other.locator("tr", has_text=key).count() == 0
-    assert other.goto(base + task_url).status == 403
-    assert other.goto(f"{base}/cases/{key}").status == 403 and "无权打开此页面" in other.content()
+    assert other.goto(base + task_url).status == 404 and "此任务已不在待办" in other.content()
+    assert other.goto(f"{base}/cases/{key}").status == 404 and "页面不存在" in other.content()
 
 
 def test_the_window_receives_a_case_and_prints_the_receipt(site, browser, sessions, clock, worker_settings):

@@ -63,7 +63,7 @@ def test_the_case_page_shows_where_the_case_is_and_its_history(console, center):
     boss = app.test_client()
     sign_in(boss, "culture_boss")
     assert boss.get(f"/console/instances/{center.instance_id(culture)}").status_code == 200
-    assert boss.get(f"/console/instances/{instance}").status_code == 403  # another department's case
+    assert boss.get(f"/console/instances/{instance}").status_code == 404  # another department's case: not there
     with center.sessions.begin() as session:
         assert session.scalars(sa.select(AuditEntry.actor).where(AuditEntry.action == "access-refused")).all() == [
             "culture_boss"]

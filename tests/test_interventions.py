@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from engine import activities, deploy, external, interventions, runtime
 from engine.errors import BadUserRequest, InvalidInput
-from engine.models import AuditEntry, ExternalTask, Incident
+from engine.models import AuditEntry, ExternalTask, Incident, ProcessInstance
 
 from .paths import ENTERPRISE, FOOD_CHANGE, GRANT, PHARMACY, RESTAURANT_BUNDLE
 
@@ -148,6 +148,6 @@ def test_a_versions_heat_map_counts_what_waits_in_it_even_inside_called_processe
         assert intake_heat["Task_shared_data"].incidents == {"failedExternalTask": 1}
         assert "Call_decision" not in intake_heat  # the two decisions wait inside the called process
         assert activities.running_instances(session, intake.id) == 3
-        assert activities.definition_statistics(session, decision.id, department="culture") == {}
+        assert activities.definition_statistics(session, decision.id, ProcessInstance.department == "culture") == {}
         decision = session.get(type(decision), decision.id)
         assert activities.element_names(decision)["Task_chief_decision"] == "首席事务代表决定并用印"

@@ -147,6 +147,8 @@ def test_suspend_and_delete(api):
     assert api.put(f"/process-instance/{instance['id']}/suspended", json={"suspended": True},
                    user="supervisor").status_code == 204
     assert api.get(f"/process-instance/{instance['id']}").json["suspended"] is True
+    maybe = api.put(f"/process-instance/{instance['id']}/suspended", json={"suspended": "maybe"}, user="supervisor")
+    assert maybe.status_code == 400 and "'suspended' must be true or false" in maybe.json["message"]
     assert fetch(api) == []
     assert api.put(f"/process-instance/{instance['id']}/suspended", json={"suspended": False},
                    user="supervisor").status_code == 204
@@ -185,7 +187,7 @@ BAD_REQUESTS = [
     ("post", "/external-task/fetchAndLock", {"workerId": "w", "maxTasks": "many", "topics": []}, 400, "'maxTasks'"),
     ("post", "/message", {}, 400, "'messageName' is required"),
     ("get", "/process-instance/nope", None, 404, "does not exist"),
-    ("put", "/process-instance/nope/suspended", {"suspended": "maybe"}, 400, "'suspended' must be true or false"),
+    ("put", "/process-instance/nope/suspended", {"suspended": "maybe"}, 404, "does not exist"),  # access first
 ]
 
 

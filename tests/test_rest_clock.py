@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from engine import scheduler
+from engine import identity, scheduler
 
 
 SAMPLE_2027 = Path(__file__).parent / "data" / "calendar" / "2027-sample.json"
@@ -19,8 +19,26 @@ def start_case(api, clock, **variables) -> str:
     return response.json["id"]
 
 
-def test_case_clock_commands_over_http(api, clock):
-    iid = start_case(api, clock, legalLimitDays=20)
+def a_market_case(app, api, clock, **variables) -> str:
+    """The case belongs to the market bureau, whose section head is ``head`` (the window's clerk received it)."""
+    from api import state
+    from engine.models import ProcessInstance, User
+
+    iid = start_case(api, clock, **variables)
+    with state(app).sessions.begin() as session:
+        identity.ensure_department(session, "market", "区市场监督管理局")
+        identity.ensure_department(session, "planning", "区规划和自然资源局")
+        session.flush()
+        session.get(ProcessInstance, iid).department = "market"
+        session.get(User, "head").department = "market"
+        identity.create_user(session, "planning_head", None, groups=["section-head"], department="planning")
+        session.flush()
+        api.tokens["planning_head"] = identity.create_token(session, "planning_head", "test")
+    return iid
+
+
+def test_case_clock_commands_over_http(app, api, clock):
+    iid = a_market_case(app, api, clock, legalLimitDays=20)
     clock_json = api.get(f"/process-instance/{iid}/case-clock").json
     assert (clock_json["acceptance"], clock_json["legalDeadline"]) == ("pending", "2026-03-30T09:00:00.000+0000")
     bad = api.post(f"/process-instance/{iid}/case-clock/supplement-request", {"missing": []}, user="clerk")
@@ -29,13 +47,19 @@ def test_case_clock_commands_over_http(api, clock):
     assert accepted.status_code == 200 and accepted.json["acceptance"] == "accepted"
     suspend = {"procedure": "expert-review", "legalBasis": "行政许可法第四十五条", "expectedDays": 3,
                "applicantNotice": "专家评审约3个工作日"}
-    assert api.post(f"/process-instance/{iid}/case-clock/suspension", suspend, user="clerk").json["suspended"]
+    window = api.post(f"/process-instance/{iid}/case-clock/suspension", suspend, user="clerk")
+    assert window.status_code == 403 and "clock-pause" in window.json["message"]  # the department pauses, not the window
+    elsewhere = api.post(f"/process-instance/{iid}/case-clock/suspension", suspend, user="planning_head")
+    assert elsewhere.status_code == 404  # another department's head does not see the case
+    assert api.post(f"/process-instance/{iid}/case-clock/suspension", suspend, user="head").json["suspended"]
     clock.advance(timedelta(days=7))  # Mon 9 Mar: Tue-Fri and Mon = 5 working days
-    resumed = api.post(f"/process-instance/{iid}/case-clock/resume", {"result": "通过"}, user="clerk").json
+    resumed = api.post(f"/process-instance/{iid}/case-clock/resume", {"result": "通过"}, user="head").json
     assert (resumed["suspendedDays"], resumed["suspensions"][0]["workingDays"]) == (5, 5)
     refused = api.post(f"/process-instance/{iid}/case-clock/extension",
                        {"reason": "r", "applicantNotice": "n"}, user="clerk")
     assert refused.status_code == 403
+    assert api.post(f"/process-instance/{iid}/case-clock/extension", {"reason": "r", "applicantNotice": "n"},
+                    user="planning_head").status_code == 404  # art. 42 is the case's own department's to use
     extended = api.post(f"/process-instance/{iid}/case-clock/extension",
                         {"reason": "需联合会审", "applicantNotice": "延长十个工作日"}, user="head")
     assert extended.status_code == 200 and extended.json["extensionDays"] == 10

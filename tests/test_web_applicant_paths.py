@@ -48,7 +48,7 @@ def test_the_window_receives_the_supplement_and_the_case_goes_back_to_review(sit
         assert printed.status_code == 200 and printed.mimetype == "application/pdf" and printed.data.startswith(b"%PDF")
     other = site.test_client()
     sign_in(other, "culture_clerk")
-    assert other.get(f"/cases/{key}").status_code == 403 and other.get(notice.group(1)).status_code == 403
+    assert other.get(f"/cases/{key}").status_code == 404 and other.get(notice.group(1)).status_code == 404
     with center.sessions.begin() as session:  # the print and both refusals are on record
         seen = [(e.actor, e.action) for e in session.scalars(sa.select(AuditEntry).where(
             AuditEntry.action.in_(["download-document", "access-refused"])).order_by(AuditEntry.id))]

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import jsonify, request
 
-from engine import caseclock
+from engine import access, caseclock
+from engine.access import Action
 from engine.errors import InvalidInput
 from engine.models import CaseClock, ClockSuspension, SupervisionNotice
 
@@ -25,10 +26,12 @@ def _clock_response(session, instance_id: str):
     return jsonify(dto.case_clock(clock, suspensions))
 
 
-def _command(instance_id: str, command: Callable[[so.Session], object]):
-    """One clock command in one transaction; the answer is the clock as it now stands."""
+def _command(instance_id: str, action: Action, command: Callable[[so.Session], object]):
+    """One clock command in one transaction, by someone who sees the case and may take ``action`` on it; the
+    answer is the clock as it now stands."""
     session = db()
     with session.begin():
+        access.require(session, current(), instance_id, action)
         command(session)
         return _clock_response(session, instance_id)
 
@@ -46,7 +49,7 @@ def _clocks_query(source) -> sa.Select:
         stmt = stmt.where(CaseClock.closed_at.is_(None))
     if param(source, "estimated", bool) is not None:
         stmt = stmt.where(CaseClock.estimated.is_(param(source, "estimated", bool)))
-    return stmt
+    return stmt.where(access.by_visible_case(current(), CaseClock.instance_id))
 
 
 @bp.get("/case-clock")
@@ -69,34 +72,37 @@ def count_case_clocks():
 def get_case_clock(instance_id: str):
     session = db()
     with session.begin():
+        access.visible_instance(session, current(), instance_id)
         return _clock_response(session, instance_id)
 
 
 @bp.post("/process-instance/<instance_id>/case-clock/accept")
 @allowed("clock")
 def accept_case(instance_id: str):
-    return _command(instance_id, lambda s: caseclock.accept(s, instance_id, actor=current().username))
+    return _command(instance_id, Action.CLOCK_RECEIPT, lambda s: caseclock.accept(s, instance_id,
+                                                                                  actor=current().username))
 
 
 @bp.post("/process-instance/<instance_id>/case-clock/supplement-request")
 @allowed("clock")
 def request_supplement(instance_id: str):
     missing = param(json_body(), "missing", list) or []
-    return _command(instance_id, lambda s: caseclock.request_supplement(s, instance_id, missing,
-                                                                         actor=current().username))
+    return _command(instance_id, Action.CLOCK_RECEIPT, lambda s: caseclock.request_supplement(
+        s, instance_id, missing, actor=current().username))
 
 
 @bp.post("/process-instance/<instance_id>/case-clock/supplement-complete")
 @allowed("clock")
 def complete_supplement(instance_id: str):
-    return _command(instance_id, lambda s: caseclock.supplement_complete(s, instance_id, actor=current().username))
+    return _command(instance_id, Action.CLOCK_RECEIPT, lambda s: caseclock.supplement_complete(
+        s, instance_id, actor=current().username))
 
 
 @bp.post("/process-instance/<instance_id>/case-clock/suspension")
 @allowed("clock")
 def suspend_clock(instance_id: str):
     body = json_body()
-    return _command(instance_id, lambda s: caseclock.suspend(
+    return _command(instance_id, Action.CLOCK_PAUSE, lambda s: caseclock.suspend(
         s, instance_id, procedure=param(body, "procedure") or "", legal_basis=param(body, "legalBasis") or "",
         expected_days=param(body, "expectedDays", int), applicant_notice=param(body, "applicantNotice") or "",
         actor=current().username))
@@ -106,14 +112,15 @@ def suspend_clock(instance_id: str):
 @allowed("clock")
 def resume_clock(instance_id: str):
     result = param(json_body(), "result") or ""
-    return _command(instance_id, lambda s: caseclock.resume(s, instance_id, result=result, actor=current().username))
+    return _command(instance_id, Action.CLOCK_PAUSE, lambda s: caseclock.resume(s, instance_id, result=result,
+                                                                                actor=current().username))
 
 
 @bp.post("/process-instance/<instance_id>/case-clock/extension")
 @allowed("clock")
 def extend_clock(instance_id: str):
     body = json_body()
-    return _command(instance_id, lambda s: caseclock.extend(
+    return _command(instance_id, Action.EXTEND, lambda s: caseclock.extend(
         s, instance_id, reason=param(body, "reason") or "", applicant_notice=param(body, "applicantNotice") or "",
         actor=current().username, actor_roles=current().groups))
 
@@ -121,7 +128,7 @@ def extend_clock(instance_id: str):
 @bp.get("/supervision-notice")
 @allowed("read")
 def list_notices():
-    stmt = sa.select(SupervisionNotice)
+    stmt = sa.select(SupervisionNotice).where(access.by_visible_case(current(), SupervisionNotice.instance_id))
     if not param(request.args, "includeDelivered", bool, False):
         stmt = stmt.where(SupervisionNotice.delivered_at.is_(None))
     session = db()

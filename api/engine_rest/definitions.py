@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Response, jsonify, request
 
-from engine import activities, cases, catalogue_adjustments, deploy, runtime
+from engine import access, activities, cases, catalogue_adjustments, deploy, runtime
 from engine.errors import InvalidInput, NotFound
 from engine.models import ProcessDefinition
 
@@ -133,7 +133,8 @@ def _start(key: str | None, definition_id: str | None) -> Response:
                                           variables=variables, actor=current().username)
         out = dto.instance(instance)
         if with_variables:
-            out["variables"] = typed_map(runtime.instance_variables(runtime.load(session, instance.id).workflow))
+            out["variables"] = typed_map(access.shown_variables(
+                runtime.instance_variables(runtime.load(session, instance.id).workflow)))
     response = jsonify(out)
     response.headers["Location"] = f"{request.host_url}engine-rest/process-instance/{instance.id}"
     return response
@@ -158,7 +159,7 @@ def definition_statistics(definition_id: str):
     session = db()
     with session.begin():
         _by_id(session, definition_id)
-        found = activities.definition_statistics(session, definition_id)
+        found = activities.definition_statistics(session, definition_id, access.counted_cases(current()))
         return jsonify([{"id": activity_id, "instances": load.waiting,
                          "failedJobs": load.incidents.get("failedJob", 0),
                          "incidents": [{"incidentType": kind, "incidentCount": n} for kind, n in sorted(load.incidents.items())]}

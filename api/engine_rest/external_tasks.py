@@ -8,9 +8,10 @@ import time
 from flask import jsonify, request
 from flask_babel import force_locale
 
-from engine import external, ratings, seals
+from engine import access, external, ratings, seals
+from engine.access import Action
 from engine.authorizations import AuthorizationRefused, record_refusal
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, NotFound
 
 from .. import db, state
 from ..auth import allowed, current
@@ -170,11 +171,12 @@ def unlock(task_id: str):
 @allowed("operate")
 def set_retries(task_id: str):
     body = json_body()
-    retries = param(body, "retries", int)
-    if retries is None:
-        raise InvalidInput("'retries' is required")
     session = db()
     with session.begin():
+        access.require(session, current(), _visible_task(session, task_id).instance_id, Action.OPERATE)
+        retries = param(body, "retries", int)
+        if retries is None:
+            raise InvalidInput("'retries' is required")
         external.set_retries(session, task_id, retries, current().username)
     return "", 204
 
@@ -190,6 +192,7 @@ def list_external_tasks():
             instance_id=param(args, "processInstanceId"), locked=param(args, "locked", bool),
             with_retries_left=param(args, "withRetriesLeft", bool), no_retries_left=param(args, "noRetriesLeft", bool),
             now=state().services.clock.now())
+        stmt = stmt.where(access.by_visible_case(current(), external.ExternalTask.instance_id))
         rows = session.scalars(page(stmt.order_by(external.ExternalTask.created_at)))
         return jsonify([dto.external_task(r) for r in rows])
 
@@ -199,7 +202,15 @@ def list_external_tasks():
 def get_external_task(task_id: str):
     session = db()
     with session.begin():
-        return jsonify(dto.external_task(external.get_external_task(session, task_id)))
+        return jsonify(dto.external_task(_visible_task(session, task_id)))
+
+
+def _visible_task(session, task_id: str) -> external.ExternalTask:
+    """The external task, if the caller sees its case; else as if it did not exist."""
+    row = external.get_external_task(session, task_id)
+    if not access.sees_instance(session, current(), row.instance_id):
+        raise NotFound(f"Cannot find external task with id '{task_id}': it does not exist or was already completed")
+    return row
 
 
 # the seal check's documentation lives beside its route (openapi.py documents Camunda's own operations)

@@ -4,11 +4,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import jsonify, request
 
+from engine import access
 from engine.errors import NotFound
 from engine.models import Incident
 
 from .. import db
-from ..auth import allowed
+from ..auth import allowed, current
 from . import bp, dto
 from .common import count_response, page, param
 
@@ -26,7 +27,7 @@ def _incidents_query() -> sa.Select:
         stmt = stmt.where(Incident.activity_id == args["activityId"])
     if param(args, "configuration"):
         stmt = stmt.where(Incident.configuration == args["configuration"])
-    return stmt
+    return stmt.where(access.by_visible_case(current(), Incident.instance_id))
 
 
 @bp.get("/incident")
@@ -49,6 +50,6 @@ def get_incident(incident_id: str):
     session = db()
     with session.begin():
         found = session.get(Incident, incident_id)
-        if found is None:
+        if found is None or not access.sees_instance(session, current(), found.instance_id):
             raise NotFound(f"Incident with id {incident_id} does not exist")
         return jsonify(dto.incident(found))

@@ -1,10 +1,12 @@
-"""Process instances: list, get, delete (cancel), variables, suspension."""
+"""Process instances: list, get, delete (cancel), variables, suspension — each through the access policy
+(``engine.access``): lists show the cases the caller may see, a case they may not see does not exist for them."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import jsonify, request
 
-from engine import runtime
+from engine import access, runtime
+from engine.access import Action
 from engine.errors import InvalidInput, NotFound
 from engine.models import Incident, ProcessInstance
 
@@ -16,6 +18,12 @@ from .common import count_response, json_body, page, param
 
 
 def _instances_query(source) -> sa.Select:
+    """The instances a list shows: the filters, of the cases the caller may see."""
+    return selected_instances(source).where(access.case_visible(current()))
+
+
+def selected_instances(source) -> sa.Select:
+    """Camunda's instance filters, unscoped: a migration moves a definition's instances, whoever sees them."""
     statuses = None
     if param(source, "active", bool):
         statuses = ["running"]
@@ -63,19 +71,12 @@ def count_instances():
     return count_response(lambda: _instances_query(request.args))
 
 
-def _get(session, instance_id: str) -> ProcessInstance:
-    found = session.get(ProcessInstance, instance_id)
-    if found is None:
-        raise NotFound(f"Process instance with id {instance_id} does not exist")
-    return found
-
-
 @bp.get("/process-instance/<instance_id>")
 @allowed("read")
 def get_instance(instance_id: str):
     session = db()
     with session.begin():
-        return jsonify(dto.instance(_get(session, instance_id)))
+        return jsonify(dto.instance(access.visible_instance(session, current(), instance_id)))
 
 
 @bp.delete("/process-instance/<instance_id>")
@@ -84,6 +85,7 @@ def delete_instance(instance_id: str):
     reason = request.args.get("deleteReason") or request.args.get("reason")
     session = db()
     with session.begin():
+        access.require(session, current(), instance_id, Action.OPERATE)
         runtime.cancel_instance(session, instance_id, actor=current().username, reason=reason)
     return "", 204
 
@@ -93,7 +95,13 @@ def delete_instance(instance_id: str):
 def get_variables(instance_id: str):
     session = db()
     with session.begin():
-        return jsonify(typed_map(runtime.instance_variables(runtime.load(session, instance_id).workflow)))
+        return jsonify(typed_map(_variables(session, instance_id)))
+
+
+def _variables(session, instance_id: str) -> dict:
+    """The case's variables as the caller may see them (secrets never: ``access.shown_variables``)."""
+    access.visible_instance(session, current(), instance_id)
+    return access.shown_variables(runtime.instance_variables(runtime.load(session, instance_id).workflow))
 
 
 @bp.get("/process-instance/<instance_id>/variables/<name>")
@@ -101,7 +109,7 @@ def get_variables(instance_id: str):
 def get_variable(instance_id: str, name: str):
     session = db()
     with session.begin():
-        variables = runtime.instance_variables(runtime.load(session, instance_id).workflow)
+        variables = _variables(session, instance_id)
         if name not in variables:
             raise NotFound(f"process instance variable with name {name} does not exist")
         return jsonify(typed(variables[name]))
@@ -111,11 +119,12 @@ def get_variable(instance_id: str, name: str):
 @allowed("operate")
 def suspend_instance(instance_id: str):
     body = json_body()
-    suspended = param(body, "suspended", bool)
-    if suspended is None:
-        raise InvalidInput("'suspended' (true or false) is required")
     session = db()
     with session.begin():
+        access.require(session, current(), instance_id, Action.OPERATE)
+        suspended = param(body, "suspended", bool)
+        if suspended is None:
+            raise InvalidInput("'suspended' (true or false) is required")
         runtime.set_suspended(session, instance_id, suspended, actor=current().username,
                               reason=param(body, "reason"))
     return "", 204

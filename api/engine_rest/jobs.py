@@ -6,8 +6,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import jsonify, request
 
-from engine import scheduler
-from engine.errors import InvalidInput
+from engine import access, scheduler
+from engine.access import Action
+from engine.errors import InvalidInput, NotFound
 from engine.models import Timer
 
 from .. import db
@@ -31,7 +32,14 @@ def _jobs_query(source) -> sa.Select:
     due_before = param(source, "dueDatesBefore", datetime)
     if due_before is not None:
         stmt = stmt.where(Timer.due_at < due_before)
-    return stmt
+    return stmt.where(_visible(Timer.instance_id))
+
+
+def _visible(instance_id) -> sa.ColumnElement[bool]:
+    """Timers of the cases the caller sees; start timers (no instance) only for those who see every case."""
+    if access.sees_every_case(current()):
+        return sa.true()
+    return sa.and_(instance_id.is_not(None), access.by_visible_case(current(), instance_id))
 
 
 @bp.get("/job")
@@ -52,10 +60,21 @@ def count_jobs():
 @bp.put("/job/<job_id>/retries")
 @allowed("operate")
 def set_job_retries(job_id: str):
-    retries = param(json_body(), "retries", int)
-    if retries is None or retries < 0:
-        raise InvalidInput("'retries' is required and must be 0 or more")
+    body = json_body()
     session = db()
     with session.begin():
+        _require_operator(session, job_id)
+        retries = param(body, "retries", int)
+        if retries is None or retries < 0:
+            raise InvalidInput("'retries' is required and must be 0 or more")
         scheduler.set_timer_retries(session, job_id, retries, actor=current().username)
     return "", 204
+
+
+def _require_operator(session, job_id: str) -> None:
+    """A timer of a case: its supervisors (``access.Action.OPERATE``); a start timer: who sees every case."""
+    timer = session.get(Timer, job_id)
+    if timer is not None and timer.instance_id is not None:
+        access.require(session, current(), timer.instance_id, Action.OPERATE)
+    elif timer is None or not access.sees_every_case(current()):
+        raise NotFound(f"Job with id '{job_id}' does not exist")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from engine import messages
+from engine import access, messages
 from engine.errors import InvalidInput
 from engine.models import ProcessInstance
 
@@ -29,7 +29,7 @@ def correlate_message():
         results = messages.correlate(
             session, name, business_key=param(body, "businessKey"), instance_id=param(body, "processInstanceId"),
             correlation_keys=keys, variables=variables, all_matches=param(body, "all", bool, False),
-            actor=current().username, actor_groups=current().groups)
+            actor=current().username, actor_groups=current().groups, within=access.case_visible(current()))
         if not param(body, "resultEnabled", bool, False):
             return "", 204
         out = []

@@ -20,7 +20,7 @@ from .. import db
 from ..auth import allowed, current
 from . import bp
 from .common import json_body, param
-from .instances import _instances_query
+from .instances import selected_instances
 
 VALIDATION_EXCEPTION = "MigratingProcessInstanceValidationException"
 
@@ -100,7 +100,7 @@ def _selected(session, body: dict[str, Any], source: str) -> list[str]:
     if query is not None:
         if not isinstance(query, dict):
             raise InvalidInput("processInstanceQuery must be an object")
-        for instance in session.scalars(_instances_query(query).order_by(ProcessInstance.started_at)):
+        for instance in session.scalars(selected_instances(query).order_by(ProcessInstance.started_at)):
             if instance.definition_id == source or source in (instance.called_definition_ids or []):
                 found.append(instance.id)
     return list(dict.fromkeys(found))

@@ -1,4 +1,6 @@
-"""User tasks: list, get, claim, unclaim, complete, form variables."""
+"""User tasks: list, get, claim, unclaim, complete, form variables. What a caller sees is the access policy's
+(``engine.access.task_visible``); a task they may not see does not exist for them (404), one they see but may
+not work on (a supervisor's) is refused (403) by the task command itself."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,8 +8,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import jsonify, request
 
-from engine import runtime, tasks
-from engine.errors import Forbidden, InvalidInput
+from engine import access, runtime, tasks
+from engine.errors import InvalidInput
 from engine.models import UserTask
 
 from .. import db
@@ -15,10 +17,6 @@ from ..auth import current
 from ..variables import parse_variables, typed_map
 from . import bp, dto
 from .common import count_response, json_body, page, param
-
-
-#: roles that see every task (others see only tasks assigned or offered to them)
-SEE_ALL = ("supervisor", "designer")
 
 
 def _tasks_query(source) -> sa.Select:
@@ -30,7 +28,7 @@ def _tasks_query(source) -> sa.Select:
         business_key=param(source, "processInstanceBusinessKey"),
         definition_key=param(source, "processDefinitionKey"), unassigned=param(source, "unassigned", bool),
         due_before=param(source, "dueBefore", datetime), due_after=param(source, "dueAfter", datetime))
-    return stmt if me.has_any(SEE_ALL) else tasks.visible_to(stmt, me.username, me.groups)
+    return stmt.where(access.task_visible(me))
 
 
 @bp.get("/task")
@@ -56,13 +54,7 @@ def count_tasks():
 
 
 def _visible_task(session, task_id: str):
-    """A task the caller may read (the list's rule; supervisors and designers see every task)."""
-    row = tasks.get_task(session, task_id)
-    me = current()
-    if not me.has_any(SEE_ALL) and not tasks.can_see(row, me.username, me.groups):
-        raise Forbidden(f"User '{me.username}' may not read task '{task_id}': it is neither assigned nor offered "
-                        "to them")
-    return row
+    return access.visible_task(session, current(), task_id)
 
 
 @bp.get("/task/<task_id>")
@@ -75,14 +67,15 @@ def get_task(task_id: str):
 @bp.post("/task/<task_id>/claim")
 def claim_task(task_id: str):
     body = json_body()
-    user_id = param(body, "userId")
-    if not user_id:
-        raise InvalidInput("'userId' is required to claim a task")
     me = current()
-    if user_id != me.username and not me.has_any(()):
-        raise InvalidInput(f"You may only claim tasks for yourself ('{me.username}'), not for '{user_id}'")
     session = db()
     with session.begin():
+        _visible_task(session, task_id)
+        user_id = param(body, "userId")
+        if not user_id:
+            raise InvalidInput("'userId' is required to claim a task")
+        if user_id != me.username and not me.has_any(()):
+            raise InvalidInput(f"You may only claim tasks for yourself ('{me.username}'), not for '{user_id}'")
         tasks.claim(session, task_id, user_id, me.groups if user_id == me.username else {"admin"},
                     actor=me.username)
     return "", 204
@@ -93,6 +86,7 @@ def unclaim_task(task_id: str):
     me = current()
     session = db()
     with session.begin():
+        _visible_task(session, task_id)
         tasks.unclaim(session, task_id, me.username, me.groups)
     return "", 204
 
@@ -105,9 +99,10 @@ def complete_task(task_id: str):
     me = current()
     session = db()
     with session.begin():
+        _visible_task(session, task_id)
         loaded = tasks.complete(session, task_id, variables, user=me.username, groups=me.groups)
         if with_variables:
-            return jsonify(typed_map(runtime.instance_variables(loaded.workflow)))
+            return jsonify(typed_map(access.shown_variables(runtime.instance_variables(loaded.workflow))))
     return "", 204
 
 
@@ -117,7 +112,7 @@ def form_variables(task_id: str):
     session = db()
     with session.begin():
         _visible_task(session, task_id)
-        data = tasks.task_data(session, task_id)
+        data = access.shown_variables(tasks.task_data(session, task_id))
     if names:
         data = {k: v for k, v in data.items() if k in names}
     return jsonify(typed_map(data))

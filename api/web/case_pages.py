@@ -8,14 +8,14 @@ from typing import Any, Callable
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from engine import audit, cases, catalogue, documents, materials, messages, publication
-from engine.errors import EngineError, Forbidden, InvalidInput, NotFound
+from engine import access, audit, cases, catalogue, documents, materials, messages, publication
+from engine.errors import EngineError, InvalidInput, NotFound
 from engine.forms import FormInvalid
 
 from .. import db, state
 from . import bp
 from .form_fields import fields_of, parse
-from .access import refuse
+from .access import require_case
 from .messages import describe
 from .session_auth import me, signed_in
 
@@ -41,8 +41,11 @@ def choose_item():
 def find_case():
     """The window opens a case by its number (an applicant brings a supplement or asks about it)."""
     key = request.args.get("key", "").strip()
-    with db().begin():
-        found = bool(key) and cases.instance_id_of(db(), key)
+    try:
+        with db().begin():
+            found = bool(key) and access.visible_case(db(), me(), key)
+    except NotFound:
+        found = None  # a case the clerk may not see is one that does not exist
     if not found:
         flash(_("No case has the number %(key)s.", key=key), "error")
         return redirect(url_for("web.choose_item"))
@@ -96,7 +99,7 @@ def _application_schema(form_key: str) -> dict[str, Any]:
 @bp.get("/cases/<key>")
 @signed_in
 def case(key: str):
-    _require_access(key)
+    require_case(key)
     with db().begin():
         data = materials.case_variables(db(), key)
         supplement_due = messages.waits_for(db(), key, SUPPLEMENT)
@@ -119,6 +122,7 @@ def supplement(key: str):
     """The applicant brings the supplement (补正) to the window: the files the notice asked for are
     received and the case goes back to review; what was received before and not replaced is kept."""
     _window_only()
+    require_case(key)
     with db().begin():
         if not messages.waits_for(db(), key, SUPPLEMENT):
             abort(404)
@@ -163,23 +167,14 @@ def document(key: str, name: str):
 
 
 def _opened(key: str, what: str, open_file: Callable[[], Any]) -> Any:
-    """Open a case's file for the signed-in user, with the download (or the refusal) in the audit log."""
+    """Open a case's file for the signed-in user, with the download (or the refusal) in the audit log; a file
+    the case does not have is a plain 404."""
+    require_case(key)
     try:
         with db().begin():
             opened = open_file()
             audit.record(db(), f"download-{what}", actor=me().username, instance_id=cases.instance_id_of(db(), key),
                          entity_id=key, details={"path": request.path})
         return opened
-    except Forbidden:
-        refuse(key)
     except NotFound:
         abort(404)
-
-
-def _require_access(key: str) -> None:
-    """Call outside a transaction: a refusal is recorded in one of its own."""
-    try:
-        with db().begin():
-            materials.require_case_access(db(), key, me())
-    except Forbidden:
-        refuse(key)

@@ -9,28 +9,30 @@ import sqlalchemy as sa
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import activities, interventions, runtime, supervision
+from engine import access, activities, interventions, runtime
 from engine.errors import Forbidden, NotFound
 from engine.models import CaseClock, ClockSuspension, Incident, ProcessDefinition, Timer
 
 from .. import db
 from . import bp
 from .access import refuse
-from .console import case_statuses, warning_states
+from .console import case_statuses, supervisor_only, warning_states
 from .history import history, step_names, supervision_labels
 from .messages import run_and_say
 from .session_auth import me, signed_in
 
 
 def _supervised(instance_id: str):
-    """The instance if the signed-in supervisor's scope includes it; 403 (on record) or 404 otherwise."""
+    """The instance if the signed-in supervisor's scope includes it: a case they may not see is a 404 (the
+    attempt on record), one they see without supervising it a 403; the console is the supervisors' (403)."""
+    supervisor_only()
     try:
         with db().begin():
-            return supervision.supervised_instance(db(), instance_id, me())
-    except Forbidden:
-        refuse(None)
+            return access.supervises(db(), me(), instance_id)
     except NotFound:
-        abort(404)
+        refuse(instance_id=instance_id)
+    except Forbidden:
+        abort(403)
 
 
 @bp.get("/console/instances/<instance_id>")
@@ -44,7 +46,7 @@ def console_instance(instance_id: str):
         steps = step_names(loaded.workflow)
         view = {
             "instance": instance, "diagrams": diagrams, "steps": steps,
-            "variables": sorted(runtime.instance_variables(loaded.workflow).items()),
+            "variables": sorted(access.shown_variables(runtime.instance_variables(loaded.workflow)).items()),
             "clock": db().get(CaseClock, instance_id),
             "pauses": list(db().scalars(sa.select(ClockSuspension).where(ClockSuspension.instance_id == instance_id)
                                         .order_by(ClockSuspension.id))),

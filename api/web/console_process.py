@@ -7,7 +7,7 @@ import math
 import sqlalchemy as sa
 from flask import abort, render_template
 
-from engine import activities, supervision
+from engine import access, activities
 from engine.models import ProcessDefinition, ProcessInstance
 
 from .. import db
@@ -23,8 +23,10 @@ HEAT_LEVELS = 5
 def console_processes():
     supervisor_only()
     with db().begin():
+        within = access.counted_cases(me())
         running = dict(db().execute(sa.select(ProcessInstance.definition_id, sa.func.count())
-                                    .where(ProcessInstance.status == "running")
+                                    .where(ProcessInstance.status == "running", within if within is not None
+                                           else sa.true())
                                     .group_by(ProcessInstance.definition_id)).all())
         versions = list(db().scalars(sa.select(ProcessDefinition).order_by(ProcessDefinition.key,
                                                                           ProcessDefinition.version.desc())))
@@ -39,8 +41,9 @@ def console_process(definition_id: str):
         definition = db().get(ProcessDefinition, definition_id)
         if definition is None:
             abort(404)
-        loads = activities.definition_statistics(db(), definition_id, supervision.visible_departments(me()))
-        running = activities.running_instances(db(), definition_id)
+        within = access.counted_cases(me())
+        loads = activities.definition_statistics(db(), definition_id, within)
+        running = activities.running_instances(db(), definition_id, within)
         xml, steps = definition.xml, activities.element_names(definition)
     busiest = max([load.waiting for load in loads.values()] or [0])
     elements = {activity_id: {"marker": _heat(load, busiest), "badge": _badge(load)}

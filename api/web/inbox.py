@@ -15,6 +15,7 @@ from engine.workdays import current_calendar
 
 from .. import db, state
 from . import bp
+from .access import require_task
 from .messages import run_and_say
 from .session_auth import me, signed_in
 
@@ -56,16 +57,19 @@ def inbox():
 @bp.post("/task/<task_id>/claim")
 @signed_in
 def claim(task_id: str):
-    return _command(lambda: tasks.claim(db(), task_id, me().username, me().groups), _("The task is yours now."))
+    return _command(task_id, lambda: tasks.claim(db(), task_id, me().username, me().groups),
+                    _("The task is yours now."))
 
 
 @bp.post("/task/<task_id>/unclaim")
 @signed_in
 def unclaim(task_id: str):
-    return _command(lambda: tasks.unclaim(db(), task_id, me().username, me().groups),
+    return _command(task_id, lambda: tasks.unclaim(db(), task_id, me().username, me().groups),
                     _("The task is back with your group."))
 
 
-def _command(command, done: str):
+def _command(task_id: str, command, done: str):
+    """A task command from the inbox, on a task the clerk sees (else the 404 of ``task_page``)."""
+    require_task(task_id)
     run_and_say(command, done)
     return redirect(request.referrer or url_for("web.inbox"))

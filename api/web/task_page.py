@@ -7,33 +7,20 @@ from uuid import UUID
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import catalogue, documents, runtime, supervision, tasks
+from engine import access, catalogue, documents, runtime, tasks
 from engine.authorizations import AuthorizationRefused, record_refusal
-from engine.errors import Conflict, EngineError, Forbidden, NotFound
+from engine.errors import Conflict, EngineError, NotFound
 from engine.forms import FormInvalid
-from engine.models import UserTask
 
 from .. import db, state
 from ..catalogue_messages import describe_problem, field_label
 from . import bp
-from .access import refuse
+from .access import refuse_task
 from .form_fields import fields_of, parse
 from .history import action_labels, history as case_history, step_names
 from .inbox import markers
 from .messages import describe
 from .session_auth import me, signed_in
-
-
-def _visible(task_id: str):
-    """The task if the signed-in user may see it; None if it no longer waits."""
-    row = db().get(UserTask, task_id)
-    if row is None:
-        return None
-    principal = me()
-    if not tasks.can_see(row, principal.username, principal.groups) \
-            and not supervision.supervises(db(), row.business_key or "", principal):
-        raise Forbidden(f"User '{principal.username}' may not see task '{task_id}'", key=row.business_key)
-    return row
 
 
 @bp.route("/task/<task_id>", methods=["GET", "POST"])
@@ -42,10 +29,7 @@ def task(task_id: str):
     forms = state().services.forms
     try:
         with db().begin():
-            row = _visible(task_id)
-            if row is None:
-                flash(_("This task is no longer waiting: someone completed it or the case moved on."), "info")
-                return redirect(url_for("web.inbox"))
+            row = access.visible_task(db(), me(), task_id)
             workflow = runtime.load(db(), row.instance_id).workflow  # once: the form's data and the step names
             task_in_workflow = workflow.get_task_from_id(UUID(task_id))
             data = dict(task_in_workflow.data) if task_in_workflow is not None else {}
@@ -54,8 +38,8 @@ def task(task_id: str):
             history = case_history(row.instance_id, step_names(workflow), action_labels())
             values: dict[str, Any] = tasks.draft_of(db(), task_id)
             marker = markers(db())(row.due_at)
-    except Forbidden as hidden:
-        refuse(hidden.params.get("key"))
+    except NotFound:
+        refuse_task(task_id)
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST" and form is not None and request.form.get("action") == "draft":
