@@ -48,7 +48,7 @@ def test_the_policy_refuses_what_an_injection_would_need_and_the_watch_sees_it(s
 PAGES = [("/inbox", "h1"), ("/console/cases", "h1"), ("/console/processes", "h1"), ("/design", "h1"),
          ("/design/processes/consultation", "h1"), ("/design/processes/consultation/diff", ".diagram[data-rendered=true]"),
          ("/admin/items", "h1"), ("/admin/departments", "h1"), ("/admin/authorizations", "h1"),
-         ("/admin/entry-confirmations", "h1"), ("/guide/", "h1"),
+         ("/admin/entry-confirmations", "h1"), ("/admin/sign-ins", "#throttled-names"), ("/guide/", "h1"),
          ("/no-such-page", "main")]
 
 

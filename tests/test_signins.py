@@ -6,21 +6,18 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 
 from engine import identity, password_checks, signins
 from engine.errors import InvalidInput
 from engine.models import AuditEntry, SignInFailure, SignInSession, User
 from engine.signins import TooManyAttempts
 
+from .hashing import cheap_hashing, count_hashing
+
 
 @pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch):
-    """argon2 at its lowest cost: these tests count attempts and waits, and the throttle never reads the cost
-    (the product's hasher keeps argon2-cffi's defaults)."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(identity, "_HASHER", cheap)
-    monkeypatch.setattr(identity, "_DUMMY_HASH", cheap.hash("dummy"))
+def _cheap_hashing(monkeypatch):
+    cheap_hashing(monkeypatch)
 
 
 @pytest.fixture
@@ -99,9 +96,7 @@ def test_a_guess_from_many_addresses_slows_new_addresses_but_not_the_clerks_own_
 def test_random_names_from_one_address_are_refused_without_hashing_but_its_clerk_gets_in(
         sessions, clock, clerk, monkeypatch):
     assert _sign_in(sessions, remote="10.0.0.66")  # the clerk works behind this address (an office's NAT)
-    hashed = []
-    real_verify = identity._verify
-    monkeypatch.setattr(identity, "_verify", lambda *args: hashed.append(1) or real_verify(*args))
+    hashed = count_hashing(monkeypatch)
     refusals = 0
     for n in range(100):
         try:

@@ -64,6 +64,7 @@ def init_app(app: Flask) -> None:
     from . import (adjustments, admin, admin_authorizations, case_pages, console, console_instance,  # noqa: F401
                    console_process, dashboard, design, design_versions, inbox, modeler, rating_page, session_auth,
                    task_page)
+    from . import admin_sign_ins  # noqa: F401
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", next(iter(LOCALES.values())))
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["ONEWINDOW_SETTINGS"].timezone)
