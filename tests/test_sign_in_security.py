@@ -172,6 +172,8 @@ def test_an_administrator_unlocks_a_clerk_on_the_page_and_only_administrators_ma
                       follow_redirects=True).get_data(as_text=True)
     assert "已解除 clerk 的登录限制" in done and "没有登录失败记录" in done
     assert _sign_in(guesser, environ_base=DESK).status_code == 302
+    nothing = admin.post("/admin/sign-ins/unlock", data={"username": " ", "csrf_token": token}, follow_redirects=True)
+    assert "请填写要解除登录限制的用户名或地址" in nothing.get_data(as_text=True)
     [unlocked] = _rows(clerks, AuditEntry, AuditEntry.action == "sign-in-unlocked")
     assert (unlocked.actor, unlocked.entity_id, unlocked.details) == ("admin", "clerk", {"kind": "name", "cleared": 8})
     other = clerks.test_client()

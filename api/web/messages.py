@@ -29,6 +29,7 @@ def _templates() -> dict[str, Callable[..., str]]:
         "case.not-yours": lambda p: _("This case belongs to another department, or you have no task in it."),
         "sign-in.throttled": lambda p: _("Too many failed sign-ins. Please try again in %(wait)s.",
                                          wait=wait_text(int(p.get("seconds") or 1))),
+        "unlock.what": lambda p: _("Name a user or an address to unlock."),
         "page.bad-cursor": lambda p: _("This page link is no longer valid; start again from the first page."),
         "item.unknown": lambda p: _("There is no item %(item)s in the catalogue.", **p),
         "item.closed": lambda p: _("The item %(item)s takes no new applications at present.", **p),
