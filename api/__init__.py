@@ -41,10 +41,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.extensions["onewindow"] = AppState(engine, make_session_factory(engine, services), services)
     app.teardown_appcontext(_close_session)
 
-    from . import cli, errors, public, web
+    from . import cli, errors, http_security, public, web
     from .engine_rest import bp as engine_rest_bp
 
     errors.init_app(app)
+    http_security.init_app(app)  # the client's address behind the proxy, cookie flags, response headers
     cli.init_app(app)
     app.register_blueprint(engine_rest_bp)
     web.init_app(app)

@@ -1,4 +1,10 @@
-"""Authentication (HTTP Basic, Bearer tokens) and role checks for API endpoints."""
+"""Authentication (Bearer tokens, HTTP Basic) and role checks for API endpoints.
+
+Bearer tokens are the machines' credential: random secrets looked up by their SHA-256, nothing to guess and
+nothing slow. HTTP Basic (on unless ``ONEWINDOW_API_BASIC_AUTH=false``) goes through the same throttled and
+audited password check as the sign-in page (``engine.password_checks``), so a wrong Basic password counts
+as a failed sign-in and a flood is refused before any password is hashed.
+"""
 from __future__ import annotations
 
 import base64
@@ -6,10 +12,12 @@ import binascii
 import functools
 from typing import Any, Callable
 
-from flask import abort, g, request
+import sqlalchemy.orm as so
+from flask import abort, current_app, g, request
 
-from engine import identity
+from engine import identity, password_checks
 from engine.identity import Principal
+from engine.models import User
 
 from . import db
 
@@ -40,6 +48,8 @@ PERMISSIONS = {
 
 
 def authenticate() -> Principal | None:
+    """The caller named by the Authorization header, or None. A wrong Basic password is recorded as a failed
+    sign-in (so this transaction commits); a throttled one raises ``TooManyAttempts`` (429)."""
     header = request.headers.get("Authorization", "")
     scheme, _, credentials = header.partition(" ")
     session = db()
@@ -47,11 +57,21 @@ def authenticate() -> Principal | None:
         if scheme.lower() == "bearer" and credentials:
             user = identity.authenticate_token(session, credentials.strip())
         elif scheme.lower() == "basic" and credentials:
-            username, password = _basic(credentials)
-            user = identity.authenticate_password(session, username, password) if username else None
+            user = _basic_user(session, credentials)
         else:
             return None
         return identity.principal_of(user) if user is not None else None
+
+
+def _basic_user(session: so.Session, credentials: str) -> User | None:
+    if not current_app.config["ONEWINDOW_SETTINGS"].api_basic_auth:
+        abort(401, "HTTP Basic is turned off on this server: send a Bearer token "
+                   "(create one with `onewindow token create`)")
+    username, password = _basic(credentials)
+    if not username:
+        return None
+    return password_checks.check_password(session, username, password, remote=request.remote_addr,
+                                          channel="basic")
 
 
 def _basic(credentials: str) -> tuple[str | None, str]:

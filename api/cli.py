@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from engine import caseclock, deploy, identity, migrate, workdays
+from engine import caseclock, deploy, identity, migrate, password_checks, workdays
 from engine.errors import EngineError
 from engine.scheduler import TimerScheduler
 from engine.settings import Settings
@@ -130,6 +130,18 @@ def user_create(username: str, password: str, groups: tuple[str, ...], departmen
         identity.create_user(session, username, password, display_name=display_name, groups=groups,
                              department=department)
     click.echo(f"created user {username}")
+
+
+@user_group.command("unlock", help="Clear the recent failed sign-ins of a user (or with --address, of an "
+                                   "address), so the next attempt is checked at once; audited.")
+@click.argument("username", required=False)
+@click.option("--address", default=None, help="Unlock this client address (for every name) instead.")
+def user_unlock(username: str | None, address: str | None) -> None:
+    if bool(username) == bool(address):
+        raise click.UsageError("give a user name or --address, not both")
+    with _state().sessions.begin() as session:
+        cleared = password_checks.unlock(session, username=username, remote=address, actor="cli")
+    click.echo(f"unlocked {username or address}: {cleared} failed sign-in(s) cleared")
 
 
 @click.group("token", help="API tokens for workers and integrations.")

@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from engine.authorizations import AuthorizationRefused, record_refusal
 from engine.errors import DeploymentError, EngineError
 from engine.forms import FormInvalid
+from engine.password_checks import TooManyAttempts
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,12 @@ def init_app(app: Flask) -> None:
         if _for_pages():
             from .web.messages import describe
 
-            return _page(exc.status, describe(exc))
-        return error_response(exc.status, exc.message, exc.camunda_type, **extra)
+            response, status = _page(exc.status, describe(exc))
+        else:
+            response, status = error_response(exc.status, exc.message, exc.camunda_type, **extra)
+        if isinstance(exc, TooManyAttempts):
+            return response, status, {"Retry-After": str(exc.retry_after)}
+        return response, status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -88,7 +93,8 @@ def init_app(app: Flask) -> None:
             message = f"Request body too large: the limit is {app.config['MAX_CONTENT_LENGTH']} bytes"
         response, status = error_response(exc.code or 500, message)
         if exc.code == 401:
-            response.headers["WWW-Authenticate"] = 'Basic realm="onewindow", Bearer'
+            basic = app.config["ONEWINDOW_SETTINGS"].api_basic_auth
+            response.headers["WWW-Authenticate"] = 'Basic realm="onewindow", Bearer' if basic else "Bearer"
         return response, status
 
     @app.errorhandler(StaleDataError)

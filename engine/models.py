@@ -605,6 +605,8 @@ class SignInSession(Base):
     SHA-256 is this row's id, so signing out (or an administrator) really ends it."""
 
     __tablename__ = "sign_in_session"
+    #: "has this name signed in from this address lately?" (engine.password_checks: known addresses)
+    __table_args__ = (sa.Index("ix_sign_in_session_username_remote_started", "username", "remote", "started_at"),)
 
     id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
     username: so.Mapped[str] = so.mapped_column(sa.ForeignKey("app_user.username"), index=True)
@@ -617,11 +619,13 @@ class SignInSession(Base):
 
 
 class SignInFailure(Base):
-    """A failed sign-in, counted per name and per address to slow down guessing."""
+    """A failed password check (page or HTTP Basic), counted per name, per address and per pair to make the
+    next attempts wait (engine.password_checks); rows older than a day are deleted."""
 
     __tablename__ = "sign_in_failure"
     __table_args__ = (sa.Index("ix_sign_in_failure_username_at", "username", "at"),
-                      sa.Index("ix_sign_in_failure_remote_at", "remote", "at"))
+                      sa.Index("ix_sign_in_failure_remote_at", "remote", "at"),
+                      sa.Index("ix_sign_in_failure_at", "at"))
 
     id: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
     username: so.Mapped[str] = so.mapped_column(sa.String(100))

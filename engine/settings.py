@@ -84,6 +84,15 @@ class Settings:
     #: ONEWINDOW_CASE_NUMBER_PREFIX — first part of every case number (办件编号), e.g. QP-SCJ-20261125-0001.
     case_number_prefix: str = "QP"
 
+    # --- sign-in and HTTP hardening (api/http_security.py, engine/password_checks.py) ---
+    #: ONEWINDOW_PROXY_COUNT — reverse proxies in front of the app that append to X-Forwarded-For (and set
+    #: X-Forwarded-Proto); 0 trusts no such header. The address throttling and the audit log see is the client's
+    #: only when this is right: too low and every clerk has the proxy's address, too high and callers pick theirs.
+    proxy_count: int = 0
+    #: ONEWINDOW_API_BASIC_AUTH — accept HTTP Basic passwords on /engine-rest (throttled and audited like the
+    #: sign-in page); false leaves Bearer tokens only, the credential machines should use anyway.
+    api_basic_auth: bool = True
+
     _ENV_NAMES = {
         "database_url": ("ONEWINDOW_DATABASE_URL", "DATABASE_URL"),
     }

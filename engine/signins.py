@@ -4,37 +4,25 @@ The session cookie only carries a random secret; the row it names (by the
 secret's SHA-256) says whose sign-in it is and whether it still holds. Signing
 out ends the row, so a copied cookie opens nothing afterwards; a clerk idle
 for ``session_idle_minutes``, or signed in for ``session_max_hours``, is signed
-out too. Failed sign-ins are counted per name and per address (a guesser
-trying many names from one address is slowed down as well).
+out too. The password itself is checked by ``engine.password_checks`` — the
+same throttled, audited door HTTP Basic goes through.
 """
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from . import audit
 from .context import services
-from .errors import EngineError
-from .identity import authenticate_password
-from .models import SignInFailure, SignInSession, User
+from .models import SignInSession, User
+from .password_checks import TooManyAttempts, check_password
 
-MAX_FAILURES_PER_NAME = 5
-MAX_FAILURES_PER_ADDRESS = 20
-FAILURE_WINDOW = timedelta(minutes=15)
+__all__ = ["TooManyAttempts", "current", "sign_in", "sign_out"]
 #: last_seen_at is written at most this often (not on every page)
 TOUCH_EVERY = timedelta(minutes=1)
-
-
-class TooManyAttempts(EngineError):
-    """Sign-in refused for a while after repeated failures (the password is not even checked)."""
-
-    status = 429
-    camunda_type = "AuthenticationException"
 
 
 def _hash(secret: str) -> str:
@@ -44,34 +32,19 @@ def _hash(secret: str) -> str:
 def sign_in(session: so.Session, username: str, password: str, *, remote: str | None = None
             ) -> tuple[User, str] | None:
     """The user and the new session's secret, or None for a wrong name or password (recorded, so the
-    caller's transaction must commit). Too many recent failures for the name or from the address refuse
-    the attempt before the password is checked."""
-    now = services(session).clock.now()
-    _refuse_if_throttled(session, username, remote, now)
-    user = authenticate_password(session, username, password)
+    caller's transaction must commit). Raises ``TooManyAttempts`` when recent failures make the attempt
+    wait (``engine.password_checks``: the password is not even checked then)."""
+    remote = remote[:64] if remote else None
+    user = check_password(session, username, password, remote=remote, channel="page")
     if user is None:
-        session.add(SignInFailure(username=username[:100], remote=remote, at=now))
-        audit.record(session, "sign-in-failed", entity_id=username, details={"remote": remote} if remote else {})
         return None
+    now = services(session).clock.now()
     secret = secrets.token_urlsafe(32)
     session.add(SignInSession(id=_hash(secret), username=user.username, started_at=now, last_seen_at=now,
                               remote=remote))
     audit.record(session, "sign-in", actor=user.username, entity_id=username,
                  details={"remote": remote} if remote else {})
     return user, secret
-
-
-def _refuse_if_throttled(session: so.Session, username: str, remote: str | None, now: datetime) -> None:
-    limits = [(SignInFailure.username == username, MAX_FAILURES_PER_NAME, f"for '{username}'")]
-    if remote:
-        limits.append((SignInFailure.remote == remote, MAX_FAILURES_PER_ADDRESS, f"from {remote}"))
-    for where, most, what in limits:
-        recent = list(session.scalars(sa.select(SignInFailure.at).where(where, SignInFailure.at > now - FAILURE_WINDOW)
-                                      .order_by(SignInFailure.at.desc()).limit(most)))
-        if len(recent) >= most:
-            wait = recent[-1] + FAILURE_WINDOW - now
-            raise TooManyAttempts(f"Too many failed sign-ins {what}; try again in "
-                                  f"{max(math.ceil(wait.total_seconds() / 60), 1)} minute(s)", code="sign-in.throttled")
 
 
 def current(session: so.Session, secret: str | None) -> User | None:

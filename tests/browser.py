@@ -59,12 +59,48 @@ def site(database_url: str, sessions, clock, worker_settings, tmp_path: Path):
 
 @pytest.fixture
 def browser():
+    """Chromium, watching every page a test opens: anything the Content Security Policy refused, and any script
+    error, fails the test when it ends (the pages must work under the headers they are served with)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
+        watched = WatchedBrowser(launched)
+        yield watched
         launched.close()
+        assert watched.problems == [], "the pages did not run cleanly under their Content Security Policy"
+
+
+#: each refusal also reaches the console as a line of our own, whatever Chromium itself logs
+_REPORT_VIOLATIONS = """document.addEventListener('securitypolicyviolation', function (e) {
+  var line = 'CSP violation: ' + e.effectiveDirective + ' refused ' + (e.blockedURI || 'inline') +
+             ' in ' + e.sourceFile + ':' + e.lineNumber;
+  (window.cspViolations = window.cspViolations || []).push(line);
+  console.error(line);
+});"""
+
+
+class WatchedBrowser:
+    """The Playwright browser, with ``new_page`` noting CSP refusals and script errors in ``problems``."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+        self.problems: list[str] = []
+
+    def new_page(self, **kwargs):
+        page = self._browser.new_page(**kwargs)
+        page.add_init_script(_REPORT_VIOLATIONS)
+        page.on("console", lambda message: self._console(page, message))
+        page.on("pageerror", lambda error: self.problems.append(f"{page.url}: script error: {error}"))
+        return page
+
+    def _console(self, page, message) -> None:
+        text = message.text
+        if "Refused to" in text or "CSP violation" in text or "Content Security Policy" in text:
+            self.problems.append(f"{page.url}: {text}")
+
+    def __getattr__(self, name: str):
+        return getattr(self._browser, name)
 
 
 def run_workers(sessions, clock, worker_settings) -> list[str]:
@@ -89,6 +125,8 @@ def printed(page, base: str, title: str, key: str) -> None:
     assert href.endswith(".pdf") and f"/cases/{key}/documents/" in href and link.get_attribute("target") == "_blank"
     response = page.request.get(base + href)
     assert response.headers["content-type"] == "application/pdf" and response.body().startswith(b"%PDF")
+    assert response.headers["x-frame-options"] == "DENY" and response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
 
 
 def complete_service_tasks(base: str) -> None:

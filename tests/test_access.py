@@ -151,7 +151,7 @@ def test_who_took_part_is_kept_after_the_task_and_filled_in_for_an_existing_data
     config = alembic_config(db_engine)
     with db_engine.begin() as connection:  # a database from before the table: the upgrade fills it in
         config.attributes["connection"] = connection
-        command.downgrade(config, "0012")
+        command.downgrade(config, "-1")
     upgrade(db_engine)
     with center.sessions.begin() as session:
         filled = set(session.execute(sa.select(Involvement.kind, Involvement.party)

@@ -409,6 +409,8 @@ ROUTES: dict[str, Route] = {
     "POST /admin/entry-confirmations": Route(lambda w, o: "/admin/entry-confirmations", gate(set(), page=True), body={}),
     "POST /admin/entry-confirmations/<int:confirmation_id>/revoke": Route(
         lambda w, o: f"/admin/entry-confirmations/{w.extra['confirmation']}/revoke", gate(set(), page=True), body={}),
+    "GET /admin/sign-ins": Route(lambda w, o: "/admin/sign-ins", gate(set(), page=True)),
+    "POST /admin/sign-ins/unlock": Route(lambda w, o: "/admin/sign-ins/unlock", gate(set(), page=True), body={}),
     "GET /adjustments/new": Route(lambda w, o: "/adjustments/new", gate({"section-head"}, page=True)),
     "POST /adjustments/new": Route(lambda w, o: "/adjustments/new", gate({"section-head"}, page=True), body={}),
     # public: the service guides, their JSON, the pages' own files

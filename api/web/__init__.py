@@ -71,13 +71,11 @@ def init_app(app: Flask) -> None:
     from . import (adjustments, admin, admin_authorizations, case_pages, console, console_instance,  # noqa: F401
                    console_process, dashboard, design, design_versions, inbox, modeler, rating_page, session_auth,
                    task_page)
+    from . import admin_sign_ins  # noqa: F401
 
     app.config.setdefault("BABEL_DEFAULT_LOCALE", next(iter(LOCALES.values())))
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["ONEWINDOW_SETTINGS"].timezone)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(Path(__file__).parent.parent / "translations"))
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["ONEWINDOW_SETTINGS"].secure_cookies)
     # a token lives as long as the session: a clerk's long form is not refused after an hour
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     Babel(app, locale_selector=_locale)

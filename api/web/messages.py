@@ -27,7 +27,9 @@ def _templates() -> dict[str, Callable[..., str]]:
         "material.too-large": lambda p: _("The file %(file)s is %(size)s MB; a file may be at most %(limit)s MB.", **p),
         "material.bad-type": lambda p: _("The file %(file)s is not a PDF, JPEG, PNG or OFD file.", **p),
         "case.not-yours": lambda p: _("This case belongs to another department, or you have no task in it."),
-        "sign-in.throttled": lambda p: _("Too many failed sign-ins. Please wait a quarter of an hour and try again."),
+        "sign-in.throttled": lambda p: _("Too many failed sign-ins. Please try again in %(wait)s.",
+                                         wait=wait_text(int(p.get("seconds") or 1))),
+        "unlock.what": lambda p: _("Name a user or an address to unlock."),
         "page.bad-cursor": lambda p: _("This page link is no longer valid; start again from the first page."),
         "item.unknown": lambda p: _("There is no item %(item)s in the catalogue.", **p),
         "item.closed": lambda p: _("The item %(item)s takes no new applications at present.", **p),
@@ -59,6 +61,13 @@ def _templates() -> dict[str, Callable[..., str]]:
         "supplement.override-needed": lambda p: _("The first notice did not list %(items)s. Asking for more later needs "
                                                   "a written reason in the field for it.", **p),
     }
+
+
+def wait_text(seconds: int) -> str:
+    """A wait as people say it: seconds under two minutes, then whole minutes (rounded up)."""
+    if seconds < 120:
+        return _("%(n)d seconds", n=seconds)
+    return _("%(n)d minutes", n=-(-seconds // 60))
 
 
 def describe(exc: EngineError) -> str:

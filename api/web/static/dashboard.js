@@ -7,7 +7,9 @@
   function chart(id, option) {
     var element = document.getElementById(id);
     var instance = echarts.init(element, null, { renderer: 'svg' });
-    instance.setOption(Object.assign({ animation: false, tooltip: { trigger: 'axis' } }, option));
+    // tooltips drawn inside the chart (richText), not as HTML with style attributes the page's CSP refuses
+    var tooltip = Object.assign({ trigger: 'axis' }, option.tooltip, { renderMode: 'richText' });
+    instance.setOption(Object.assign({ animation: false }, option, { tooltip: tooltip }));
     element.setAttribute('data-rendered', 'true');
     rendered += 1;
   }
