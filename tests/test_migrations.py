@@ -16,7 +16,7 @@ def test_migrations_match_models(db_engine):
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
-    assert current_revision(db_engine) == head_revision(db_engine) == "0012"
+    assert current_revision(db_engine) == head_revision(db_engine) == "0014"
 
 
 @pytest.mark.parametrize("statement", ["UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"])
@@ -26,5 +26,21 @@ def test_audit_log_refuses_changes(sessions, statement):
     with pytest.raises(sa.exc.DatabaseError, match="append-only"):
         with sessions.begin() as session:
             session.execute(sa.text(statement))
+    with sessions.begin() as session:
+        assert session.execute(sa.text("SELECT actor FROM audit_log")).scalars().all() == ["alice"]
+
+
+@pytest.mark.postgres
+def test_audit_log_refuses_truncate_on_postgresql(sessions, db_engine):
+    """TRUNCATE empties a table without touching its rows, so the row triggers never see it (SQLite has no
+    TRUNCATE; its DELETE without WHERE is refused above)."""
+    if db_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE statement")
+    with sessions.begin() as session:
+        audit.record(session, "test", actor="alice", details={"x": 1})
+    for statement in ("TRUNCATE audit_log", "TRUNCATE audit_log RESTART IDENTITY CASCADE"):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            with sessions.begin() as session:
+                session.execute(sa.text(statement))
     with sessions.begin() as session:
         assert session.execute(sa.text("SELECT actor FROM audit_log")).scalars().all() == ["alice"]
