@@ -96,7 +96,8 @@ def check_data(value: Any, field: str) -> Any:
     return value
 
 
-def _children(item: Mapping[str, Any] | list[Any] | tuple[Any, ...], where: str, depth: int) -> list[tuple[Any, str, int]]:
+def _children(item: Mapping[str, Any] | list[Any] | tuple[Any, ...], where: str,
+              depth: int) -> list[tuple[Any, str, int]]:
     if isinstance(item, dict):
         found = []
         for key, child in item.items():

@@ -66,7 +66,8 @@ def param(source: Mapping[str, Any], name: str, kind: type = str, default: Any =
         try:
             return parse_date(value)
         except (TypeError, ValueError, OverflowError):
-            raise InvalidInput(f"'{name}' must be a date like 2026-01-05T09:00:00.000+0800, got {_shown(value)}") from None
+            raise InvalidInput(f"'{name}' must be a date like 2026-01-05T09:00:00.000+0800, "
+                               f"got {_shown(value)}") from None
     if kind is list:
         items = value if isinstance(value, list) else [part for part in str(value).split(",") if part]
         for index, item in enumerate(items):
