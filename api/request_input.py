@@ -90,6 +90,9 @@ def _check_text(value: str, field: str) -> None:
 def check_path(_endpoint: str | None, values: dict[str, Any] | None) -> None:
     """Path values name things: no control characters at all, and no absurd lengths."""
     for name, value in (values or {}).items():
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise InvalidInput(f"Path parameter '{name}' is {len(str(value))} digits long; no id or year is",
+                               code="input.bad-path", field=name)
         if not isinstance(value, str):
             continue
         if any(ord(c) < 32 or ord(c) == 127 for c in value) or text_problem(value):
