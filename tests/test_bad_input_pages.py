@@ -52,3 +52,13 @@ def test_a_control_character_in_a_page_address_is_a_chinese_400(center_app):
         assert answer.status_code == 400, url
         text = answer.get_data(as_text=True)
         assert "该网址无效" in text or "含有无法保存的字符" in text, url
+
+
+def test_a_json_field_nested_without_end_is_left_to_the_schema_not_recursed_into():
+    from api.web.form_fields import parse
+
+    schema = {"properties": {"changes": {"type": "object", "title": "变更内容"}}}
+    deep = "[" * 100_000 + "]" * 100_000
+    assert parse(schema, {"changes": deep}) == {"changes": deep}
+    assert parse(schema, {"changes": '{"fees": NaN}'}) == {"changes": '{"fees": NaN}'}
+    assert parse(schema, {"changes": '{"fees": "不收费"}'}) == {"changes": {"fees": "不收费"}}
