@@ -41,11 +41,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.extensions["onewindow"] = AppState(engine, make_session_factory(engine, services), services)
     app.teardown_appcontext(_close_session)
 
-    from . import cli, errors, http_security, public, web
+    from . import cli, errors, http_security, public, request_input, web
     from .engine_rest import bp as engine_rest_bp
 
     errors.init_app(app)
     http_security.init_app(app)  # the client's address behind the proxy, cookie flags, response headers
+    request_input.init_app(app)  # paths, query, form and JSON bodies checked before any handler; strict JSON out
     cli.init_app(app)
     app.register_blueprint(engine_rest_bp)
     web.init_app(app)

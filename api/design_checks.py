@@ -4,7 +4,7 @@ and called processes looked for among the models in processes/ and those already
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import sqlalchemy.orm as so
 
@@ -34,10 +34,19 @@ def known_processes(session: so.Session) -> frozenset[str]:
     return here | versions.deployed_keys(session)
 
 
-def findings_of(xml: str, resource_name: str, known: frozenset[str] | None = None) -> list[dict[str, Any]]:
-    """Every finding of validate + lint as a page shows it (errors first, then by line)."""
-    config = lint.load_config(state().services.settings.processes_dir)
-    found = lint.check(xml.encode("utf-8"), resource_name, lint_context(known), config)
+def checker(session: so.Session) -> Callable[[bytes, str], list[validation.Finding]]:
+    """Validate + lint as a draft's revision is checked when it is saved (``engine.drafts.Checker``): the
+    product's forms, worker topics and lint.json, and the processes a call may name — gathered only when
+    a check runs (a view of a stored report runs none)."""
+    def check(data: bytes, resource: str) -> list[validation.Finding]:
+        context = lint_context(known_processes(session))
+        config = lint.load_config(state().services.settings.processes_dir)
+        return lint.check(data, resource, context, config)
+    return check
+
+
+def page_findings(found: list[validation.Finding]) -> list[dict[str, Any]]:
+    """Findings as a page shows them, in the reader's language (errors first, then by line)."""
     order = {"error": 0, "warning": 1}
     return [as_page(finding) for finding in sorted(found, key=lambda f: (order.get(f.severity, 2), f.line or 0))]
 

@@ -7,6 +7,7 @@ be present. Process data inside the engine is plain JSON-like Python.
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, datetime, timezone
 from typing import Any, Mapping
 
@@ -47,8 +48,9 @@ def parse_value(name: str, value: Any, type_name: str | None) -> Any:
         return None
     try:
         return converter(value)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise InvalidInput(f"Cannot convert value {value!r} of variable '{name}' to type '{type_name}': {exc}") from None
+    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise InvalidInput(f"Cannot convert value {shown} of variable '{name}' to type '{type_name}': {exc}") from None
 
 
 def _as_int(low: int, high: int):
@@ -69,7 +71,12 @@ def _as_int(low: int, high: int):
 def _as_double(value: Any) -> float:
     if isinstance(value, bool):
         raise TypeError("a boolean is not a number")
-    return float(value)
+    if isinstance(value, str) and len(value) > 100:
+        raise ValueError("too long for a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError("only finite numbers can be stored (JSON has no NaN or Infinity)")
+    return number
 
 
 def _as_bool(value: Any) -> bool:
@@ -87,7 +94,15 @@ def _as_string(value: Any) -> str:
 
 
 def _as_json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+    """A Json variable sent as text is parsed as strictly as a request body."""
+    if not isinstance(value, str):
+        return value
+    from .request_input import parse_json
+
+    try:
+        return parse_json(value, "value")
+    except InvalidInput as refused:
+        raise ValueError(refused.message) from None
 
 
 def parse_date(value: Any) -> datetime:

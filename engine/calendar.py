@@ -34,6 +34,8 @@ __all__ = [
     "estimated_holidays",
     "Deadline",
     "WorkingCalendar",
+    "MAX_PERIOD_DAYS",
+    "MAX_SPAN_DAYS",
 ]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -48,6 +50,13 @@ _EMPTY_ARRANGEMENTS: Mapping[int, YearArrangement] = MappingProxyType({})
 # The longest official break is 9 days; a gap of a year means the data is broken,
 # and stopping beats looping until date.max.
 _MAX_GAP_DAYS = 366
+#: The longest period counted (working or natural days). The longest statutory limit is 45 + 15
+#: working days; ten years of days leaves room for any promise or validity while a count stays a
+#: matter of milliseconds, where 10**20 days would count until the year 9999 (about a minute).
+MAX_PERIOD_DAYS = 3650
+#: The longest span ``working_days_between`` counts, in natural days (a century: every year beyond
+#: the published ones is estimated at about 5 ms, so a count stays under a second).
+MAX_SPAN_DAYS = 36_525
 
 # chinesecalendar refuses (NotImplementedError) any date outside the years its
 # data spans; it decides that span from its own holiday table, and so do we.
@@ -398,7 +407,10 @@ class WorkingCalendar:
         make it an estimate.
         """
         _require_count(n)
-        last = self._local_date(start) + timedelta(days=n)
+        try:
+            last = self._local_date(start) + timedelta(days=n)
+        except OverflowError:
+            raise ValueError(f"{n} days after {start} is beyond the last date the calendar counts") from None
         day = last if self._works(last) else self._next_working_day(last)
         return self._deadline(day, consulted_from=last)
 
@@ -411,6 +423,9 @@ class WorkingCalendar:
         first, last = self._local_date(start), self._local_date(end)
         if last < first:
             return -self.working_days_between(last, first)
+        if (last - first).days > MAX_SPAN_DAYS:
+            raise ValueError(f"from {first.isoformat()} to {last.isoformat()} is more than {MAX_SPAN_DAYS} days; "
+                             "the calendar counts spans up to a century")
         return sum(1 for day in _days(first + _ONE_DAY, last) if self._works(day))
 
     # -- internals
@@ -432,6 +447,8 @@ class WorkingCalendar:
     def _next_working_day(self, start: date) -> date:
         day = start
         for _ in range(_MAX_GAP_DAYS):
+            if day == date.max:
+                raise ValueError(f"no working day after {start.isoformat()} before the end of the calendar")
             day += _ONE_DAY
             if self._works(day):
                 return day
@@ -521,6 +538,8 @@ def _require_count(n: int) -> None:
         raise TypeError(f"n must be an int, got {type(n).__name__}")
     if n < 0:
         raise ValueError(f"n must not be negative, got {n}")
+    if n > MAX_PERIOD_DAYS:
+        raise ValueError(f"a period of {n} days is longer than the {MAX_PERIOD_DAYS} days the calendar counts")
 
 
 def _days(first: date, last: date) -> Iterator[date]:

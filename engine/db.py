@@ -62,8 +62,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_session_factory(engine: Engine, services: Any) -> so.sessionmaker[so.Session]:
-    """Sessions carry the engine services in ``info`` for the commands to find."""
-    return so.sessionmaker(engine, expire_on_commit=False, info={"services": services})
+    """Sessions carry the engine services in ``info`` for the commands to find; every flush is guarded
+    against strings no column can hold (``engine.values``)."""
+    from .values import install
+
+    factory = so.sessionmaker(engine, expire_on_commit=False, info={"services": services})
+    install(factory)
+    return factory
 
 
 def is_postgres(session: so.Session) -> bool:

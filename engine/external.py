@@ -34,12 +34,21 @@ from .context import services
 from .db import is_postgres
 from .errors import BadUserRequest, Conflict, InvalidInput, NotFound
 from .models import ExternalTask, Incident
+from .values import check_count, check_text, check_variables
 
 if TYPE_CHECKING:
     from .runtime import Loaded
 
 FAILED_EXTERNAL_TASK = "failedExternalTask"
 UNHANDLED_BPMN_ERROR = "unhandledBpmnError"
+#: ``external_task.worker_id`` is ``VARCHAR(255)``
+WORKER_ID_LENGTH = 255
+
+
+def check_lock_duration(session: so.Session, duration_ms: int, field: str) -> int:
+    """A lock is at least a millisecond and at most ``ONEWINDOW_MAX_LOCK_MS``: a worker that dies holding a
+    317-year lock would hold the case for ever, and a duration past ``timedelta``'s range cannot be a time."""
+    return check_count(duration_ms, field, 1, services(session).settings.max_lock_ms)
 
 
 @dataclass(frozen=True)
@@ -76,8 +85,11 @@ def fetch_and_lock(session: so.Session, worker_id: str, topics: Sequence[TopicRe
     """Claim up to ``max_tasks`` fetchable tasks of the topics for ``worker_id``."""
     if not worker_id:
         raise InvalidInput("workerId is required")
+    check_text(worker_id, "workerId", WORKER_ID_LENGTH)
     if max_tasks < 1 or max_tasks > 1000:
         raise InvalidInput(f"maxTasks must be between 1 and 1000, got {max_tasks}")
+    for index, topic in enumerate(topics):
+        check_lock_duration(session, topic.lock_duration_ms, f"topics[{index}].lockDuration")
     if not topics:
         return []
     by_name = {t.name: t for t in topics}
@@ -166,6 +178,8 @@ def complete(session: so.Session, task_id: str, worker_id: str, variables: dict[
              local_variables: dict[str, Any] | None = None) -> None:
     from .runtime import advance, load_running
 
+    check_variables(variables)
+    check_variables(local_variables, "localVariables")
     row = get_external_task(session, task_id)
     _require_holder(row, worker_id, "completed")
     loaded = load_running(session, row.instance_id)
@@ -184,10 +198,8 @@ def failure(session: so.Session, task_id: str, worker_id: str, *, error_message:
             error_details: str | None, retries: int | None, retry_timeout_ms: int | None) -> None:
     row = get_external_task(session, task_id)
     _require_holder(row, worker_id, "failed")
-    if retries is not None and retries < 0:
-        raise InvalidInput(f"retries must be 0 or more, got {retries}")
-    if retry_timeout_ms is not None and retry_timeout_ms < 0:
-        raise InvalidInput(f"retryTimeout must be 0 or more, got {retry_timeout_ms}")
+    check_count(retries, "retries")
+    check_count(retry_timeout_ms, "retryTimeout", 0, services(session).settings.max_retry_timeout_ms)
     now = services(session).clock.now()
     row.error_message = (error_message or "")[:4000] or None
     row.error_details = error_details
@@ -223,6 +235,7 @@ def bpmn_error(session: so.Session, task_id: str, worker_id: str, *, error_code:
 
     if not error_code:
         raise InvalidInput("errorCode is required")
+    check_variables(variables)
     row = get_external_task(session, task_id)
     _require_holder(row, worker_id, "failed with a BPMN error")
     loaded = load_running(session, row.instance_id)
@@ -268,8 +281,7 @@ def extend_lock(session: so.Session, task_id: str, worker_id: str, new_duration_
     row = get_external_task(session, task_id)
     now = services(session).clock.now()
     require_live_lock(row, worker_id, "extended", now)
-    if new_duration_ms <= 0:
-        raise InvalidInput(f"newDuration must be positive, got {new_duration_ms}")
+    check_lock_duration(session, new_duration_ms, "newDuration")
     row.lock_expires_at = now + timedelta(milliseconds=new_duration_ms)
     session.flush()
 
@@ -284,8 +296,9 @@ def unlock(session: so.Session, task_id: str, actor: str | None) -> None:
 
 def set_retries(session: so.Session, task_id: str, retries: int, actor: str | None) -> None:
     """Give a failed task new retries; a positive count resolves its incident (Camunda's retry)."""
-    if retries is None or retries < 0:
-        raise InvalidInput(f"retries must be 0 or more, got {retries}")
+    if retries is None:
+        raise InvalidInput("retries is required")
+    check_count(retries, "retries")
     row = get_external_task(session, task_id)
     row.retries = retries
     if retries > 0:

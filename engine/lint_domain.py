@@ -24,6 +24,7 @@ Licensing Law ask of an approval path, read from the markers designers put on el
 from __future__ import annotations
 
 import re
+from collections import deque
 from pathlib import Path
 from typing import Iterator
 
@@ -71,10 +72,18 @@ def approval_levels(model: Model, context: LintContext) -> Iterator[Hit]:
     for task in deciding:
         chain = chains.get(task.get("id") or "")
         if chain and len(chain) > MAX_LEVELS:
-            path = " → ".join(_label(model.by_id[i]) for i in chain)
+            path = _path(model, chain)
             yield Hit(task, f"{len(chain)} user tasks lead to the decision {_label(task)} ({path}); internal "
                       f"approval has at most {MAX_LEVELS} levels", {"count": len(chain), "limit": MAX_LEVELS,
                                                                      "name": _label(task), "path": path})
+
+
+def _path(model: Model, chain: list[str], shown: int = 8) -> str:
+    """The chain as the finding names it; a long one by its first and last steps (a generated model may
+    chain thousands of tasks, and every decision after the third would repeat the whole chain)."""
+    if len(chain) > shown:
+        chain = chain[: shown - 2] + ["…"] + chain[-2:]
+    return " → ".join(i if i == "…" else _label(model.by_id[i]) for i in chain)
 
 
 def _user_task_chains(model: Model) -> dict[str, list[str]]:
@@ -230,8 +239,13 @@ def _markers(model: Model, element: etree._Element) -> dict[str, str]:
 
 
 def case_clock(model: Model, context: LintContext) -> Iterator[Hit]:
-    marked = [(node, _markers(model, node)) for node in model.nodes]
+    markers_of = {node.get("id") or "": _markers(model, node) for node in model.nodes}
+    marked = [(node, markers_of[node.get("id") or ""]) for node in model.nodes]
     marked = [(node, markers) for node, markers in marked if markers]
+    by_process: dict[int, list[tuple[etree._Element, dict[str, str]]]] = {}
+    for node, markers in marked:  # once per node: a model may hold thousands of processes
+        by_process.setdefault(id(model.process_of(node)), []).append((node, markers))
+    reachable: dict[frozenset[str], dict[str, etree._Element]] = {}
     for node, markers in marked:
         for value in markers:
             if value not in CLOCK_MARKERS:
@@ -239,7 +253,7 @@ def case_clock(model: Model, context: LintContext) -> Iterator[Hit]:
                           f"({', '.join(sorted(CLOCK_MARKERS))})", {"case": "unknown", "marker": value,
                                                                     "name": _label(node)})
     for process in model.root.iter(f"{{{BPMN_NS}}}process"):
-        inside = [(n, m) for n, m in marked if model.process_of(n) is process]
+        inside = by_process.get(id(process), [])
         values = {v for _, m in inside for v in m}
         if values & INTAKE_MARKERS and "accept" not in values:
             yield Hit(process, f"{_label(process)} asks for supplements or refuses acceptance but never accepts: "
@@ -247,7 +261,10 @@ def case_clock(model: Model, context: LintContext) -> Iterator[Hit]:
         for node, markers in inside:
             for value, when in markers.items():
                 if value in CLOCK_ENDS:
-                    end = _unended_path(model, node, when, CLOCK_ENDS[value])
+                    closers = CLOCK_ENDS[value]
+                    if closers not in reachable:
+                        reachable[closers] = _unclosed_ends(model, closers, markers_of)
+                    end = _unended_path(model, node, when, reachable[closers])
                     if end is not None:
                         closers = ", ".join(sorted(CLOCK_ENDS[value]))
                         yield Hit(node, f"{_label(node)} marks {value}, but the case can reach {_label(end)} "
@@ -255,28 +272,50 @@ def case_clock(model: Model, context: LintContext) -> Iterator[Hit]:
                                                          "end": _label(end), "closers": closers})
 
 
-def _unended_path(model: Model, opener: etree._Element, when: str, closers: frozenset[str]) -> etree._Element | None:
+def _unended_path(model: Model, opener: etree._Element, when: str,
+                  unclosed: dict[str, etree._Element]) -> etree._Element | None:
     """An end the case's token can reach from the opener without passing a closer, or None."""
-    start = _leaving(model, opener, when)
-    seen = {opener.get("id")}
-    todo = list(start)
-    while todo:
-        node = todo.pop()
-        node_id = node.get("id")
-        if node_id in seen:
-            continue
-        seen.add(node_id)
-        if local(node) == "callActivity":
-            continue  # the called process may move the clock; it is linted on its own
-        closing = {v: w for v, w in _markers(model, node).items() if v in closers}
-        if closing:
-            todo.extend(_interrupting(model, node) if "ready" not in closing.values() else [])
-            continue
-        following = model.successors(node, side_branches=False)
-        if not following and local(node) in FLOW_NODES and _ends_case(node):
-            return node
-        todo.extend(following)
+    for node in reversed(_leaving(model, opener, when)):
+        end = unclosed.get(node.get("id") or "")
+        if end is not None:
+            return end
     return None
+
+
+def _unclosed_ends(model: Model, closers: frozenset[str], markers_of: dict[str, dict[str, str]]
+                   ) -> dict[str, etree._Element]:
+    """For every element from which a token can reach an end of the case without passing one of
+    ``closers``, the nearest such end — computed once per set of closers, backwards from the ends, so
+    a model with thousands of markers costs what one with a single marker does."""
+    backwards: dict[str, list[str]] = {}
+    found: dict[str, etree._Element] = {}
+    for node in model.nodes:
+        node_id = node.get("id") or ""
+        following, is_end = _step(model, node, closers, markers_of.get(node_id, {}))
+        if is_end:
+            found[node_id] = node
+        for target in following:
+            backwards.setdefault(target.get("id") or "", []).append(node_id)
+    queue = deque(found)
+    while queue:
+        current = queue.popleft()
+        for before in backwards.get(current, ()):
+            if before not in found:
+                found[before] = found[current]
+                queue.append(before)
+    return found
+
+
+def _step(model: Model, node: etree._Element, closers: frozenset[str], markers: dict[str, str]
+          ) -> tuple[list[etree._Element], bool]:
+    """Where the token can go from ``node`` while the clock stays open, and whether ``node`` ends the case."""
+    if local(node) == "callActivity":
+        return [], False  # the called process may move the clock; it is linted on its own
+    closing = {v: w for v, w in markers.items() if v in closers}
+    if closing:
+        return (_interrupting(model, node) if "ready" not in closing.values() else []), False
+    following = model.successors(node, side_branches=False)
+    return following, not following and local(node) in FLOW_NODES and _ends_case(node)
 
 
 def _leaving(model: Model, node: etree._Element, when: str) -> list[etree._Element]:

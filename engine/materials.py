@@ -3,8 +3,9 @@
 Files are stored content-addressed (``<uploads>/<sha256[:2]>/<sha256>``): the
 same file received twice is stored once, and the checksum recorded in the
 case is the file's name, so what a clerk downloads is provably what was
-received. Only PDF, JPEG, PNG and OFD files are taken, checked by their first
-bytes rather than by what the client claims, up to a configured size.
+received. Only PDF, JPEG, PNG and OFD files are taken, checked by their structure
+(``engine.file_types``) rather than by what the client claims, up to a configured size; the
+name kept is cleaned of what could disguise the file, and ends in the type found.
 """
 from __future__ import annotations
 
@@ -20,19 +21,8 @@ from .access import visible_case
 from .cases import instance_id_of
 from .context import services
 from .errors import InvalidInput, NotFound
+from .file_types import SIGNATURES, FileRefused, identify, safe_file_name
 from .identity import Principal
-
-#: content type → how the file starts
-SIGNATURES = {"application/pdf": (b"%PDF-",), "image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",),
-              "application/ofd": (b"PK\x03\x04",)}
-
-
-def content_type_of(data: bytes) -> str | None:
-    for kind, starts in SIGNATURES.items():
-        if any(data.startswith(s) for s in starts):
-            return kind
-    return None
-
 
 def store(session: so.Session, code: str, file_name: str, data: bytes) -> dict[str, Any]:
     """Keep one received file; the entry goes into the case's ``submittedMaterials``."""
@@ -44,10 +34,12 @@ def store(session: so.Session, code: str, file_name: str, data: bytes) -> dict[s
         raise InvalidInput(f"The file for material '{code}' ({file_name}) is {len(data)} bytes; "
                            f"the limit is {settings.max_upload_bytes}", code="material.too-large", file=file_name,
                            size=_megabytes(len(data)), limit=_megabytes(settings.max_upload_bytes))
-    kind = content_type_of(data)
-    if kind is None:
-        raise InvalidInput(f"The file for material '{code}' ({file_name}) is not a PDF, JPEG, PNG or OFD file",
-                           code="material.bad-type", file=file_name)
+    shown = safe_file_name(file_name, "", code)
+    try:
+        kind = identify(data, shown)
+    except FileRefused as refused:
+        raise FileRefused(f"The file for material '{code}': {refused.message}", code=refused.code,
+                          **refused.params) from None
     digest = hashlib.sha256(data).hexdigest()
     target = settings.uploads_dir / digest[:2] / digest
     if not target.exists():
@@ -55,8 +47,16 @@ def store(session: so.Session, code: str, file_name: str, data: bytes) -> dict[s
         with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as temporary:
             temporary.write(data)
         os.replace(temporary.name, target)
-    return {"code": code, "fileName": Path(file_name).name[:255] or code, "contentType": kind, "size": len(data),
+    return {"code": code, "fileName": safe_file_name(file_name, kind, code), "contentType": kind, "size": len(data),
             "sha256": digest}
+
+
+def served_as(entry: dict[str, Any]) -> tuple[str, str]:
+    """The content type and file name a stored material is downloaded with: only the types materials may
+    have (an entry sent over REST says what it likes), and a cleaned name in that type."""
+    kind = entry.get("contentType")
+    kind = kind if kind in SIGNATURES else "application/octet-stream"
+    return kind, safe_file_name(str(entry.get("fileName") or ""), kind, str(entry.get("code") or "material"))
 
 
 def _megabytes(size: int) -> str:

@@ -25,6 +25,7 @@ from .context import services
 from .errors import BadUserRequest, Conflict, Forbidden, InvalidInput
 from .models import MessageSubscription, ProcessInstance
 from .properties import properties_of
+from .values import check_business_key, check_variables
 
 if TYPE_CHECKING:
     from .runtime import Loaded
@@ -78,6 +79,9 @@ def correlate(session: so.Session, message_name: str, *, business_key: str | Non
     no match, as if it did not wait."""
     if not message_name:
         raise InvalidInput("messageName is required")
+    check_business_key(business_key)
+    check_variables(variables, "processVariables")
+    check_variables(correlation_keys, "correlationKeys")
     variables = variables or {}
     candidates = _candidates(session, message_name, business_key, instance_id, correlation_keys, within)
     if len(candidates) > 1 and not all_matches:

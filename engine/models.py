@@ -596,6 +596,9 @@ class ProcessDraft(Base):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
     updated_by: so.Mapped[str] = so.mapped_column(sa.String(100))
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), index=True)
+    #: validate + lint findings (``Finding.as_dict``) of revision ``report_revision``, computed when it was saved
+    report: so.Mapped[Optional[list[dict[str, Any]]]] = so.mapped_column(sa.JSON)
+    report_revision: so.Mapped[Optional[int]] = so.mapped_column()
     deployment_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(36))
     deployed_revision: so.Mapped[Optional[int]]
 

@@ -32,6 +32,7 @@ from .serializer import serializer_for
 from .projections import Waits, waits_of
 from .workdays import script_engine_for
 from .timers import TimerExpressionError, arm_waiting_timers, fire_start_timer
+from .values import check_business_key, check_variables
 
 RUNNING, SUSPENDED, COMPLETED, CANCELLED = "running", "suspended", "completed", "cancelled"
 
@@ -79,6 +80,8 @@ def start_instance(session: so.Session, key: str | None = None, *, definition_id
     With ``start_message`` the instance is started by that message: its message
     start event catches it (with the variables) before the first wait.
     """
+    check_business_key(business_key)
+    check_variables(variables)
     definition = (session.get(ProcessDefinition, definition_id) if definition_id
                   else latest_definition(session, key or ""))
     if definition is None:

@@ -36,6 +36,7 @@ from .errors import Conflict, EngineError, NotFound
 from .models import Incident, ProcessDefinition, ProcessInstance, Timer
 from .workdays import script_engine_for
 from .timers import Schedule, evaluate_standalone, fire, schedule_for, timer_kind
+from .values import check_count
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +193,7 @@ def _record_failure(session: so.Session, timer_id: str, exc: Exception, now: dat
 
 def set_timer_retries(session: so.Session, timer_id: str, retries: int, actor: str | None) -> None:
     """An operator gives a failed timer new attempts; its incident is resolved."""
+    check_count(retries, "retries")
     row = session.get(Timer, timer_id)
     if row is None:
         raise NotFound(f"Job with id '{timer_id}' does not exist")

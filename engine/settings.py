@@ -93,11 +93,20 @@ class Settings:
     #: sign-in page); false leaves Bearer tokens only, the credential machines should use anyway.
     api_basic_auth: bool = True
 
+    # --- bounds on what callers may ask for: a number means something, and is refused beyond it ---
+    #: ONEWINDOW_MAX_LOCK_MS — longest external-task lock a worker may take or extend to (lockDuration, newDuration).
+    max_lock_ms: int = 24 * 60 * 60 * 1000
+    #: ONEWINDOW_MAX_RETRY_TIMEOUT_MS — longest a worker may ask a failed task to wait before it is fetched again.
+    max_retry_timeout_ms: int = 30 * 24 * 60 * 60 * 1000
+
     _ENV_NAMES = {
         "database_url": ("ONEWINDOW_DATABASE_URL", "DATABASE_URL"),
     }
 
     def __post_init__(self) -> None:
+        for name in ("max_lock_ms", "max_retry_timeout_ms"):
+            if not 0 < getattr(self, name) <= 366 * 24 * 60 * 60 * 1000:
+                raise ValueError(f"ONEWINDOW_{name.upper()} must be from 1 ms to a year, got {getattr(self, name)}")
         if self.rating_default not in RATING_LEVELS:
             raise ValueError(f"ONEWINDOW_RATING_DEFAULT must be one of {'、'.join(RATING_LEVELS)}, "
                              f"got {self.rating_default!r}")

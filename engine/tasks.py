@@ -26,6 +26,7 @@ from .involvement import involve
 from .models import AuditEntry, TaskCandidate, TaskDraft, UserTask
 from .parser import user_task_meta
 from .properties import not_by, powers_required
+from .values import check_data, check_variables
 
 if TYPE_CHECKING:
     from .runtime import Loaded
@@ -166,6 +167,7 @@ def complete(session: so.Session, task_id: str, variables: dict[str, Any], *, us
     """Complete a user task with form data and run the process on to its next waits."""
     from .runtime import advance, load_running
 
+    check_variables(variables)
     row = get_task(session, task_id)
     _require_actor(row, user, groups, "complete")
     loaded = load_running(session, row.instance_id)
@@ -261,6 +263,7 @@ def tasks_query(*, instance_id: str | None = None, assignee: str | None = None,
 def save_draft(session: so.Session, task_id: str, data: dict[str, Any], *, user: str,
                groups: Iterable[str]) -> TaskDraft:
     """Keep what the clerk typed so far, unvalidated (validation happens when the task is completed)."""
+    check_data(data, "draft")
     row = get_task(session, task_id)
     _require_actor(row, user, groups, "save a draft of")
     draft = session.get(TaskDraft, task_id) or TaskDraft(task_id=task_id)

@@ -2,7 +2,8 @@
 
 SQLite: a migrated template file is copied for each test. PostgreSQL: one
 database per test session (``onewindow_test_<pid>``) migrated once, with all
-tables truncated before each test. With CI=true a missing PostgreSQL fails
+tables truncated before each test (as a replica session, so the audit log's
+trigger against TRUNCATE does not fire for the fixture alone). With CI=true a missing PostgreSQL fails
 the run instead of skipping.
 """
 from __future__ import annotations
@@ -80,6 +81,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     engine = sa.create_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
+        # the audit log refuses TRUNCATE (migration 0014) in every normal session; a test's fresh start is
+        # no normal session: as a replica, this transaction alone fires no triggers
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
         conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from . import files
 from .browser import SCREENSHOTS, complete_service_tasks, printed, run_workers, sign_in
 
 pytestmark = pytest.mark.slow
@@ -60,7 +61,7 @@ def test_the_window_receives_a_case_and_prints_the_receipt(site, browser, sessio
     for name, value in PERSON.items():
         if name != "applicantType":
             page.fill(f"[name={name}]", value)
-    pdf = {"name": "申请书.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% receipt test\n"}
+    pdf = {"name": "申请书.pdf", "mimeType": "application/pdf", "buffer": files.pdf("receipt test")}
     page.set_input_files("input[name='file:application-form']", files=[pdf])
     page.set_input_files("input[name='file:premises']", files=[{**pdf, "name": "场所证明.pdf"}])
     page.screenshot(path=str(SCREENSHOTS / "receive.png"), full_page=True)

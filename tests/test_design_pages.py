@@ -151,3 +151,46 @@ def test_versions_say_who_deployed_when_the_diff_marks_changes_and_cases_move_af
         assert session.get(ProcessInstance, waiting).definition_id.startswith("consultation:2:")
         task = session.scalar(sa.select(UserTask).where(UserTask.instance_id == waiting))
         assert (task.activity_id, task.name) == ("Task_review", "承办审查（书面）")
+
+
+def _chain_model(tasks: int) -> bytes:
+    """A Camunda process of ``tasks`` user tasks in a row, drawn: about 450 bytes a task."""
+    import sys
+
+    sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+    from design_checks import chain
+
+    return chain(tasks)
+
+
+def test_a_two_megabyte_model_is_reported_once_and_every_view_reads_the_report(designer, monkeypatch):
+    """A 2 MB model inside the 5 MB limit: SpiffWorkflow's parser recurses once per element and gives up —
+    a finding, not a 500; the check runs when the draft is stored, and the pages never run it again."""
+    app, client = designer
+    model = _chain_model(4800)
+    assert 2_000_000 < len(model) < state(app).services.settings.max_bpmn_bytes
+    from werkzeug.test import EnvironBuilder
+
+    token = _csrf(client.get("/design").get_data(as_text=True))
+    body = EnvironBuilder(path="/design/drafts", method="POST", content_type="multipart/form-data",
+                          data={"csrf_token": token, "file": (io.BytesIO(model), "long_chain.bpmn")})
+    environ = body.get_environ()
+    try:  # a body this large is spooled to a temporary file, closed here
+        answer = client.open(environ)
+    finally:
+        environ["wsgi.input"].close()
+        body.close()
+    assert answer.status_code == 302
+
+    def no_check(*_args, **_kwargs):
+        raise AssertionError("a view checked the model again")
+    from engine import lint
+    monkeypatch.setattr(lint, "check", no_check)
+    for _ in range(2):
+        report = client.get(answer.headers["Location"])
+        assert report.status_code == 200
+        assert 'class="finding-error"' in report.get_data(as_text=True)
+    modeler = client.get(answer.headers["Location"] + "/modeler")
+    assert modeler.status_code == 200
+    data = json.loads(re.search(r'id="modeler-data">(.*?)</script>', modeler.get_data(as_text=True), re.S).group(1))
+    assert any(f["code"] == "parse" for f in data["findings"])

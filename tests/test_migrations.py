@@ -28,3 +28,19 @@ def test_audit_log_refuses_changes(sessions, statement):
             session.execute(sa.text(statement))
     with sessions.begin() as session:
         assert session.execute(sa.text("SELECT actor FROM audit_log")).scalars().all() == ["alice"]
+
+
+@pytest.mark.postgres
+def test_audit_log_refuses_truncate_on_postgresql(sessions, db_engine):
+    """TRUNCATE empties a table without touching its rows, so the row triggers never see it (SQLite has no
+    TRUNCATE; its DELETE without WHERE is refused above)."""
+    if db_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE statement")
+    with sessions.begin() as session:
+        audit.record(session, "test", actor="alice", details={"x": 1})
+    for statement in ("TRUNCATE audit_log", "TRUNCATE audit_log RESTART IDENTITY CASCADE"):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            with sessions.begin() as session:
+                session.execute(sa.text(statement))
+    with sessions.begin() as session:
+        assert session.execute(sa.text("SELECT actor FROM audit_log")).scalars().all() == ["alice"]

@@ -13,10 +13,11 @@ from api import create_app, state
 from engine import identity
 from engine.models import AuditEntry, User
 
+from . import files
 from .paths import ENTERPRISE, FOOD_LICENCE, delivered
 from .test_web_pages import PASSWORD, _csrf, sign_in
 
-PDF = b"%PDF-1.4 supplement\n"
+PDF = files.pdf("supplement")
 
 
 @pytest.fixture

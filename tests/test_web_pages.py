@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from api import state
 from engine import external, identity
 
+from . import files
 from .paths import ENTERPRISE, FOOD_CHANGE, PERSON, SOLE_TRADER, seeded_app
 
 PASSWORD = "clerk-pass-1"
@@ -100,7 +101,7 @@ def test_claim_and_unclaim_from_the_inbox(center_app):
     assert "任务已由您签收" in mine and "退回" in mine
 
 
-PDF = b"%PDF-1.4\n% a tiny test file\n"
+PDF = files.pdf("a tiny test file")
 
 
 @pytest.mark.settings(max_upload_bytes=100 * 1024)  # small: the test client spools bodies over 500 KB to files
@@ -137,6 +138,8 @@ def test_the_window_receives_a_case_with_files_and_sees_its_number(center_app):
     download = re.search(r'href="(/cases/[^"]+/materials/[0-9a-f]{64})"', case_page).group(1)
     with client.get(download) as response:
         assert response.data == PDF and response.mimetype == "application/pdf"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Content-Disposition"].startswith("attachment;")
     outsider = center_app.test_client()
     sign_in(outsider, "culture_clerk")
     with outsider.get(download) as response:

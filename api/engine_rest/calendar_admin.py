@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import jsonify, request
 
 from engine import workdays
+from engine.calendar import MAX_PERIOD_DAYS
 from engine.errors import InvalidInput
 from engine.models import CalendarRule, CalendarYear
 
@@ -71,9 +72,10 @@ def delete_calendar_rule(day: str):
 @bp.get("/calendar/deadline")
 @allowed("read")
 def calendar_deadline():
-    start, days = param(request.args, "from"), param(request.args, "days", int)
-    if start is None or days is None or days < 0:
-        raise InvalidInput("Give 'from' (a date or date-time) and 'days' (working days, 0 or more)")
+    start = param(request.args, "from", max_length=40)
+    days = param(request.args, "days", int, low=0, high=MAX_PERIOD_DAYS)
+    if start is None or days is None:
+        raise InvalidInput(f"Give 'from' (a date or date-time) and 'days' (working days, 0 to {MAX_PERIOD_DAYS})")
     session = db()
     with session.begin():
         calendar = workdays.current_calendar(session)

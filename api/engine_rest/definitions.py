@@ -12,7 +12,7 @@ from .. import db
 from ..auth import allowed, current
 from ..variables import parse_variables, typed_map
 from . import bp, dto
-from .common import count_response, json_body, page, param
+from .common import INT_MAX, count_response, json_body, page, param
 
 
 def _definitions_query():
@@ -26,8 +26,9 @@ def _definitions_query():
         stmt = stmt.where(ProcessDefinition.name == args["name"])
     if param(args, "deploymentId"):
         stmt = stmt.where(ProcessDefinition.deployment_id == args["deploymentId"])
-    if param(args, "version", int):
-        stmt = stmt.where(ProcessDefinition.version == int(args["version"]))
+    version = param(args, "version", int, low=1, high=INT_MAX)
+    if version:
+        stmt = stmt.where(ProcessDefinition.version == version)
     if param(args, "latestVersion", bool):
         latest = (sa.select(ProcessDefinition.key, sa.func.max(ProcessDefinition.version).label("v"))
                   .group_by(ProcessDefinition.key).subquery())

@@ -30,11 +30,12 @@ def _topics(body: dict) -> list[external.TopicRequest]:
     if not isinstance(raw, list):
         raise InvalidInput("'topics' must be a list of {topicName, lockDuration}")
     topics = []
+    longest = state().services.settings.max_lock_ms
     for index, item in enumerate(raw):
         if not isinstance(item, dict) or not param(item, "topicName"):
             raise InvalidInput(f"topics[{index}] needs a 'topicName'")
-        duration = param(item, "lockDuration", int)
-        if duration is None or duration <= 0:
+        duration = param(item, "lockDuration", int, low=1, high=longest)
+        if duration is None:
             raise InvalidInput(f"topics[{index}] ('{item['topicName']}') needs a positive 'lockDuration' in ms")
         names = item.get("variables")
         if names is not None and not isinstance(names, list):

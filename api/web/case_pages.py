@@ -154,8 +154,8 @@ def supplement(key: str):
 @signed_in
 def material(key: str, sha256: str):
     path, entry = _opened(key, "material", lambda: materials.open_for(db(), key, sha256, me()))
-    return send_file(path, mimetype=entry.get("contentType") or "application/octet-stream",
-                     download_name=entry.get("fileName") or entry.get("code") or sha256, as_attachment=True)
+    kind, name = materials.served_as(entry)
+    return _no_sniffing(send_file(path, mimetype=kind, download_name=name, as_attachment=True))
 
 
 @bp.get("/cases/<key>/documents/<name>")
@@ -163,7 +163,14 @@ def material(key: str, sha256: str):
 def document(key: str, name: str):
     """A signed receipt, notice, letter or certificate the workers made for the case (printable PDF)."""
     path = _opened(key, "document", lambda: documents.open_document(db(), key, name, me()))
-    return send_file(path, mimetype="application/pdf", download_name=name)
+    return _no_sniffing(send_file(path, mimetype="application/pdf", download_name=name))
+
+
+def _no_sniffing(response: Any) -> Any:
+    """A file is what its content type says: no browser may guess it is a page (the whole app sends this
+    header too; a file response must never depend on that)."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _opened(key: str, what: str, open_file: Callable[[], Any]) -> Any:

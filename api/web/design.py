@@ -11,7 +11,7 @@ from engine import drafts
 from engine.errors import InvalidInput
 
 from .. import db
-from ..design_checks import findings_of, known_processes, summary
+from ..design_checks import checker, page_findings, summary
 from . import bp
 from .session_auth import me, signed_in
 
@@ -41,12 +41,13 @@ def design_new_draft():
     upload = request.files.get("file")
     definition_id = request.form.get("definition")
     with db().begin():
+        check = checker(db())
         if upload is not None and upload.filename:
-            draft = drafts.create_draft(db(), upload.read(), upload.filename, actor=me().username)
+            draft = drafts.create_draft(db(), upload.read(), upload.filename, actor=me().username, check=check)
         elif definition_id:
-            draft = drafts.draft_from_definition(db(), definition_id, actor=me().username)
+            draft = drafts.draft_from_definition(db(), definition_id, actor=me().username, check=check)
         elif request.form.get("blank"):
-            draft = drafts.blank_draft(db(), actor=me().username)
+            draft = drafts.blank_draft(db(), actor=me().username, check=check)
         else:
             raise InvalidInput("Choose a BPMN file to upload", code="draft.no-file")
         draft_id = draft.id
@@ -58,9 +59,9 @@ def design_new_draft():
 @signed_in
 def design_draft(draft_id: str):
     designer_only()
-    with db().begin():
+    with db().begin():  # the report stored with this revision when it was saved: nothing is checked again here
         draft = drafts.get_draft(db(), draft_id)
-        findings = findings_of(draft.xml, draft.resource_name, known_processes(db()))
+        findings = page_findings(drafts.report_of(db(), draft, checker(db())))
         page = _draft_view(draft)
     return render_template("design_draft.html", draft=page, findings=findings, counts=summary(findings))
 
@@ -73,8 +74,7 @@ def design_deploy(draft_id: str):
     revision = _revision()
     with db().begin():
         draft = drafts.get_draft(db(), draft_id)
-        findings = findings_of(draft.xml, draft.resource_name, known_processes(db()))
-        if summary(findings)["errors"]:
+        if draft.revision == revision and drafts.has_errors(drafts.report_of(db(), draft, checker(db()))):
             flash(_("The draft has errors; correct them before deploying."), "error")
             return redirect(url_for("web.design_draft", draft_id=draft_id))
         result = drafts.deploy_draft(db(), draft_id, revision=revision, actor=me().username)

@@ -26,6 +26,18 @@ def _templates() -> dict[str, Callable[..., str]]:
         "material.empty": lambda p: _("The file %(file)s is empty.", **p),
         "material.too-large": lambda p: _("The file %(file)s is %(size)s MB; a file may be at most %(limit)s MB.", **p),
         "material.bad-type": lambda p: _("The file %(file)s is not a PDF, JPEG, PNG or OFD file.", **p),
+        "material.bad-structure": lambda p: _("The file %(file)s looks like a %(kind)s file, but its content is not "
+                                              "one, so it was not received. Ask the applicant for the original "
+                                              "file.", **p),
+        "input.bad-text": lambda p: _("The field %(field)s contains characters that cannot be stored (a NUL "
+                                      "character or a broken character); remove them and send it again.", **p),
+        "input.too-long": lambda p: _("The field %(field)s is %(length)s characters long; at most %(limit)s are "
+                                      "allowed.", **p),
+        "input.bad-path": lambda p: _("This address is not valid: it contains a control character or is far too "
+                                      "long."),
+        "input.not-json": lambda p: _("What was sent is not valid JSON."),
+        "input.too-deep": lambda p: _("What was sent is nested more than %(limit)s levels deep.", **p),
+        "input.out-of-range": lambda p: _("The value %(value)s of %(field)s must be from %(low)s to %(high)s.", **p),
         "case.not-yours": lambda p: _("This case belongs to another department, or you have no task in it."),
         "sign-in.throttled": lambda p: _("Too many failed sign-ins. Please try again in %(wait)s.",
                                          wait=wait_text(int(p.get("seconds") or 1))),

@@ -12,7 +12,8 @@ from engine import drafts, identity
 from engine.errors import EngineError, InvalidInput
 
 from .. import db, state
-from ..design_checks import findings_of, known_processes, summary
+from ..request_input import parse_json
+from ..design_checks import checker, page_findings, summary
 from . import bp
 from .design import designer_only
 from .messages import describe
@@ -28,7 +29,7 @@ def design_modeler(draft_id: str):
     designer_only()
     with db().begin():
         draft = drafts.get_draft(db(), draft_id)
-        findings = findings_of(draft.xml, draft.resource_name, known_processes(db()))
+        findings = page_findings(drafts.report_of(db(), draft, checker(db())))
         data = {"xml": draft.xml, "revision": draft.revision, "resource": draft.resource_name,
                 "saveUrl": url_for("web.design_save", draft_id=draft.id), "findings": findings,
                 "counts": summary(findings), "forms": _forms(), "topics": _topics(), "groups": _groups(),
@@ -42,17 +43,18 @@ def design_modeler(draft_id: str):
 def design_save(draft_id: str):
     """JSON in ({xml, revision}), JSON out: the new revision and its findings, or why nothing was saved."""
     designer_only()
-    body = request.get_json(silent=True) or {}
-    xml, revision = body.get("xml"), body.get("revision")
     try:
-        if not isinstance(xml, str) or not isinstance(revision, int):
+        body = parse_json(request.get_data(cache=True) or b"{}")
+        xml, revision = (body.get("xml"), body.get("revision")) if isinstance(body, dict) else (None, None)
+        if not isinstance(xml, str) or isinstance(revision, bool) or not isinstance(revision, int):
             raise InvalidInput("Send the diagram as {xml, revision}", code="draft.bad-save")
         with db().begin():
-            draft = drafts.save_draft(db(), draft_id, xml, revision=revision, actor=me().username)
-            new_revision, resource, known = draft.revision, draft.resource_name, known_processes(db())
+            check = checker(db())
+            draft = drafts.save_draft(db(), draft_id, xml, revision=revision, actor=me().username, check=check)
+            new_revision, found = draft.revision, drafts.report_of(db(), draft, check)
     except EngineError as refused:
         return jsonify({"saved": False, "message": describe(refused)}), refused.status
-    findings = findings_of(xml, resource, known)
+    findings = page_findings(found)
     return jsonify({"saved": True, "revision": new_revision, "findings": findings, "counts": summary(findings)})
 
 

@@ -82,7 +82,7 @@ def local_path(target: str | None) -> str | None:
     if not target or len(target) > 2048:
         return None
     form = target
-    for _ in range(4):
+    for _decoding in range(4):
         if not _is_local(form):
             return None
         decoded = unquote(form)

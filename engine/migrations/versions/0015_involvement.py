@@ -1,7 +1,7 @@
 """involvement: who took part in each instance (users and groups its tasks were assigned or offered to)
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-04
 
 One access policy for every surface (engine/access.py) lets a clerk see the cases they take part in; a task's
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
