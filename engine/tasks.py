@@ -145,7 +145,7 @@ def claim(session: so.Session, task_id: str, user: str, groups: Iterable[str], *
     if not can_act(row, user, groups) and ADMIN_GROUP not in set(groups):
         _require_actor(row, user, groups, "claim")
     row.assignee = user
-    involve(session, row.instance_id, users=[user])
+    _involve_actor(session, row, user, groups)
     audit.record(session, "claim", actor=actor or user, instance_id=row.instance_id, entity_id=task_id)
 
 
@@ -178,7 +178,7 @@ def complete(session: so.Session, task_id: str, variables: dict[str, Any], *, us
     _require_powers(session, row, task, user)
     _require_other_person(session, row, task, user)
     task.data.update(deepcopy(variables))  # SpiffWorkflow merges data into lists and dicts in place
-    involve(session, row.instance_id, users=[user])
+    _involve_actor(session, row, user, groups)
     markers.acting(loaded.workflow, user)
     task.run()
     # the values too: each step of the approval chain is on record with its signer, opinion and time (rule 8)
@@ -186,6 +186,14 @@ def complete(session: so.Session, task_id: str, variables: dict[str, Any], *, us
         "taskId": task_id, "activityId": row.activity_id, "taskName": row.name, "groups": row.candidate_groups,
         "variables": sorted(variables), "values": deepcopy(variables)})
     return loaded
+
+
+def _involve_actor(session: so.Session, row: UserTask, user: str | None, groups: Iterable[str]) -> None:
+    """Whoever claims or completes a task takes part in its case: already so by a group of theirs the task was
+    offered to (recorded when it was), or by name (recorded now). A clerk who leaves that group, and with it the
+    department's work, stops seeing the case."""
+    if user and user not in row.candidate_users and not set(groups) & set(row.candidate_groups):
+        involve(session, row.instance_id, users=[user])
 
 
 def _validate_form(session: so.Session, row: UserTask, variables: dict[str, Any]) -> None:
