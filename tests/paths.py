@@ -165,6 +165,16 @@ class DirectEngine:
             return ratings.link_token(session, task_id, worker_id)
 
 
+def at_decision(center) -> str:
+    """A 食品经营许可变更 received at the window and accepted by market_clerk: it waits for the chief
+    representative's decision, its receipt sealed."""
+    key = center.receive(FOOD_CHANGE, ENTERPRISE, [{"code": "application-form"}])
+    center.work()
+    center.complete(key, "Task_acceptance_review", "market_clerk", {"acceptance": "accept", "opinion": "材料齐全"})
+    center.work()
+    return key
+
+
 def delivered(center, delivery: dict | None = None, *, stop_before_rating: bool = False) -> str:
     """A granted performance licence handed over (at the window unless ``delivery`` says otherwise);
     the rating invitation has gone out (or waits for its worker, with ``stop_before_rating``)."""

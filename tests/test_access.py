@@ -15,7 +15,7 @@ from engine import identity, involvement, runtime
 from engine.migrate import alembic_config, upgrade
 from engine.models import AuditEntry, Involvement, ProcessInstance, UserTask
 
-from .paths import ENTERPRISE, FOOD_CHANGE, FOOD_LICENCE
+from .paths import ENTERPRISE, FOOD_CHANGE, FOOD_LICENCE, at_decision
 
 PLANNING_ITEM = "310118-GHZY-001"
 STAFF = ("window", "market_clerk", "planning_clerk", "market_head", "planning_head", "market_chief", "supervisor",
@@ -40,16 +40,8 @@ def rest(center, settings, clock, worker_settings):
     state(app).engine.dispose()
 
 
-def _market_case_at_the_decision(center) -> str:
-    key = center.receive(FOOD_CHANGE, ENTERPRISE, [{"code": "application-form"}])
-    center.work()
-    center.complete(key, "Task_acceptance_review", "market_clerk", {"acceptance": "accept", "opinion": "受理"})
-    center.work()
-    return key
-
-
 def test_another_departments_clerk_neither_lists_nor_reads_a_case_nor_its_applicants_data(center, rest):
-    market = _market_case_at_the_decision(center)
+    market = at_decision(center)
     planning = center.receive(PLANNING_ITEM, ENTERPRISE, [{"code": "application-form"}, {"code": "drawings"}])
     center.work()
     market_id, planning_id = center.instance_id(market), center.instance_id(planning)
@@ -67,7 +59,7 @@ def test_another_departments_clerk_neither_lists_nor_reads_a_case_nor_its_applic
 
 
 def test_another_departments_clerk_and_head_cannot_pause_or_extend_its_clock(center, rest):
-    market_id = center.instance_id(_market_case_at_the_decision(center))
+    market_id = center.instance_id(at_decision(center))
     pause = {"procedure": "expert-review", "legalBasis": "行政许可法第四十五条", "expectedDays": 3,
              "applicantNotice": "专家评审约3个工作日"}
     before = rest("market_head", "GET", f"/process-instance/{market_id}/case-clock").json
@@ -141,7 +133,7 @@ def test_secrets_never_show_in_a_variable_view_even_of_a_case_from_before(center
 
 
 def test_who_took_part_is_kept_after_the_task_and_filled_in_for_an_existing_database(center, db_engine):
-    key = _market_case_at_the_decision(center)
+    key = at_decision(center)
     instance_id = center.instance_id(key)
     with center.sessions.begin() as session:
         parties = set(session.execute(sa.select(Involvement.kind, Involvement.party)

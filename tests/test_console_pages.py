@@ -12,7 +12,7 @@ from api import create_app, state
 from engine import external, identity
 from engine.models import AuditEntry, Incident, User
 
-from .paths import ENTERPRISE, FOOD_CHANGE, PERFORMANCE
+from .paths import ENTERPRISE, FOOD_CHANGE, PERFORMANCE, at_decision
 from .test_web_pages import PASSWORD, _csrf, sign_in
 
 
@@ -27,14 +27,6 @@ def console(center, settings, clock):
     sign_in(client, "supervisor")
     yield app, client
     state(app).engine.dispose()
-
-
-def at_decision(center) -> str:
-    key = center.receive(FOOD_CHANGE, ENTERPRISE, [{"code": "application-form"}])
-    center.work()
-    center.complete(key, "Task_acceptance_review", "market_clerk", {"acceptance": "accept", "opinion": "材料齐全"})
-    center.work()
-    return key
 
 
 def diagram_data(page: str) -> list[dict]:
