@@ -38,7 +38,6 @@ def _templates() -> dict[str, Callable[..., str]]:
         "input.not-json": lambda p: _("What was sent is not valid JSON."),
         "input.too-deep": lambda p: _("What was sent is nested more than %(limit)s levels deep.", **p),
         "input.out-of-range": lambda p: _("The value %(value)s of %(field)s must be from %(low)s to %(high)s.", **p),
-        "case.not-yours": lambda p: _("This case belongs to another department, or you have no task in it."),
         "sign-in.throttled": lambda p: _("Too many failed sign-ins. Please try again in %(wait)s.",
                                          wait=wait_text(int(p.get("seconds") or 1))),
         "unlock.what": lambda p: _("Name a user or an address to unlock."),
