@@ -126,6 +126,11 @@ def user_group() -> None:
 @click.option("--name", "display_name", default=None)
 def user_create(username: str, password: str, groups: tuple[str, ...], department: str | None,
                 display_name: str | None) -> None:
+    from engine.access import DEPARTMENT_WIDE
+
+    if set(groups) & set(DEPARTMENT_WIDE) and not department:
+        raise click.UsageError(f"a {'/'.join(sorted(set(groups) & set(DEPARTMENT_WIDE)))} oversees a department's "
+                               "cases: give --department (center for the center's supervisors)")
     with _state().sessions.begin() as session:
         identity.create_user(session, username, password, display_name=display_name, groups=groups,
                              department=department)
@@ -176,6 +181,7 @@ def _serve(host: str, port: int, threads: int) -> None:
     from waitress import serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line a second would bury what matters
     click.echo(f"onewindow on http://{host}:{port}/ (Ctrl-C stops)")
     serve(current_app._get_current_object(), host=host, port=port, threads=threads)
 

@@ -11,6 +11,9 @@ is filtered by its predicates:
 - supervisors see their department's cases; the center's supervisors see every department's;
 - a department's section heads (审批服务科负责人) and leaders answer for their section's cases (the one
   extension of art. 42, escalations), so they see their department's cases;
+- "a department's cases" are those it owns and those it takes part in (a 一件事 of the center with a part for
+  the department); acting on a whole case (cancel, suspend) stays with the supervisors of its own department;
+  a supervisor, head or leader registered with no department oversees nothing;
 - everyone else sees the cases they take part in: one of its tasks is or was assigned or offered to them or a
   group of theirs, or they received it (``engine.involvement``);
 - designers see no case: they work on definitions.
@@ -29,14 +32,16 @@ import sqlalchemy.orm as so
 
 from .errors import Forbidden, NotFound
 from .identity import CENTER, Principal
-from .involvement import involved
-from .models import ProcessInstance, TaskCandidate, UserTask
+from .involvement import department_takes_part, involved
+from .models import ProcessInstance, TaskCandidate, User, UserTask
 
 ADMIN = "admin"
 #: roles that see every case (the window works for every department; workers are the engine's machines)
 EVERY_CASE = ("worker", "window-clerk")
 #: roles that see every case of their own department (the center's supervisors: of every department)
 DEPARTMENT_WIDE = ("supervisor", "section-head", "department-leader")
+#: the department of a supervisor registered without one: matches no case
+NO_DEPARTMENT = "(no department)"
 #: variable names ending so are secrets: never shown in a variable view, whoever asks
 SECRET_SUFFIXES = ("token", "secret", "password")
 
@@ -66,13 +71,19 @@ ACTION_ROLES: dict[Action, tuple[str, ...]] = {
 # --- cases ----------------------------------------------------------------------------------------------
 
 def sees_every_case(viewer: Principal) -> bool:
-    return viewer.has_any(EVERY_CASE) or (viewer.has_any(("supervisor",)) and _is_center(viewer))
+    return viewer.has_any(EVERY_CASE) or (viewer.has_any(("supervisor",)) and viewer.department == CENTER)
 
 
 def supervised_department(viewer: Principal) -> str | None:
     """The department whose cases a supervisor oversees; None for every department (the center's supervisors,
-    administrators). Callers check the supervisor role themselves (``require_supervisor``)."""
-    return None if ADMIN in viewer.groups or _is_center(viewer) else viewer.department
+    administrators). Callers check the supervisor role themselves (``require_supervisor``); a supervisor with
+    no department oversees nothing (``department_cases``)."""
+    return None if ADMIN in viewer.groups or viewer.department == CENTER else viewer.department or NO_DEPARTMENT
+
+
+def department_cases(department: str) -> sa.ColumnElement[bool]:
+    """SQL over ``process_instance``: the cases of a department — its own, and those it takes part in."""
+    return sa.or_(ProcessInstance.department == department, department_takes_part(ProcessInstance.id, department))
 
 
 def case_visible(viewer: Principal) -> sa.ColumnElement[bool]:
@@ -82,7 +93,7 @@ def case_visible(viewer: Principal) -> sa.ColumnElement[bool]:
     clauses = [ProcessInstance.started_by == viewer.username,
                involved(ProcessInstance.id, viewer.username, viewer.groups)]
     if viewer.department and viewer.groups.intersection(DEPARTMENT_WIDE):
-        clauses.append(ProcessInstance.department == viewer.department)
+        clauses.append(department_cases(viewer.department))
     return sa.or_(*clauses)
 
 
@@ -200,7 +211,7 @@ def task_visible(viewer: Principal) -> sa.ColumnElement[bool]:
     if viewer.has_any(("supervisor",)):
         own = supervised_department(viewer)
         clauses.append(sa.true() if own is None else sa.exists().where(
-            ProcessInstance.id == UserTask.instance_id, ProcessInstance.department == own))
+            ProcessInstance.id == UserTask.instance_id, department_cases(own)))
     return sa.or_(*clauses)
 
 
@@ -218,8 +229,32 @@ def _supervises_task(session: so.Session, viewer: Principal, row: UserTask) -> b
     if not viewer.has_any(("supervisor",)):
         return False
     own = supervised_department(viewer)
-    return own is None or session.scalar(sa.select(ProcessInstance.department)
-                                         .where(ProcessInstance.id == row.instance_id)) == own
+    return own is None or session.scalar(sa.select(ProcessInstance.id).where(
+        ProcessInstance.id == row.instance_id, department_cases(own))) is not None
+
+
+# --- who a model may offer a task to -------------------------------------------------------------------
+
+#: roles that handle no case: a task offered to them would hand them a case and its applicant's data
+NO_CASE_ROLES = ("designer", "worker", "portal", "admin")
+
+
+def offer_problems(session: so.Session, element_id: str, meta: Any) -> list[str]:
+    """What is wrong with whom a deployed user task is offered to: a group of a role that handles no case
+    (``designer``, or ``${department}:worker``), or by name a user who holds only such roles. A designer who
+    could offer a case's decision to designers would see and decide cases; expressions are checked in their
+    literal role part only (the rest is known when the task is made)."""
+    problems = [f"user task '{element_id}' is offered to the group '{group.strip()}': the {role} role handles no "
+                "case, and a case's tasks go to the staff who handle it"
+                for text in meta.candidate_groups for group in text.split(",")
+                if (role := group.strip().rsplit(":", 1)[-1].strip()) in NO_CASE_ROLES]
+    names = {n.strip() for text in (*meta.candidate_users, meta.assignee or "") for n in text.split(",")
+             if n.strip() and "${" not in n and "#{" not in n}
+    for user in session.scalars(sa.select(User).where(User.username.in_(sorted(names)))) if names else ():
+        if user.groups and set(user.groups) <= set(NO_CASE_ROLES):
+            problems.append(f"user task '{element_id}' is offered to the user '{user.username}', who holds only roles "
+                            f"that handle no case ({', '.join(sorted(user.groups))})")
+    return problems
 
 
 # --- variables ------------------------------------------------------------------------------------------
@@ -232,7 +267,3 @@ def shown_variables(variables: dict[str, Any]) -> dict[str, Any]:
     """A case's variables as any view shows them: without secrets (an old case's rating token, a model's
     passwords), whoever looks — REST, the console, a task's form variables."""
     return {name: value for name, value in variables.items() if not is_secret(name)}
-
-
-def _is_center(viewer: Principal) -> bool:
-    return viewer.department in (None, CENTER)

@@ -33,7 +33,7 @@ from . import audit, indicators
 from .calendar import Deadline, WorkingCalendar
 from .context import services
 from .db import is_postgres
-from .errors import BadUserRequest, Forbidden, InvalidInput, NotFound
+from .errors import BadUserRequest, Conflict, Forbidden, InvalidInput, NotFound
 from .models import CaseClock, ClockSuspension, ProcessInstance, SupervisionNotice
 from .workdays import as_moment, current_calendar
 
@@ -273,6 +273,17 @@ def supplement_complete(session: so.Session, instance_id: str, actor: str | None
     if not isinstance(arrived, datetime) or arrived > svc.clock.now():
         raise InvalidInput(f"The last correction's arrival must be a past date-time, got {at!r}")
     return _accept(session, clock, arrived, actor, "clock-supplement-complete")
+
+
+def refuse_acceptance_by_hand(instance: ProcessInstance) -> None:
+    """A case received for a catalogue item is accepted, sent a supplement notice or refused by its acceptance
+    review (受理审查), a written decision the process records and whose markers move the clock (rule 3); the
+    clock's acceptance steps by hand are for processes that do not model them, so a hand step can never say
+    "accepted" of a case its reviewer refuses."""
+    if instance.item_code is not None:
+        raise Conflict(f"Case '{instance.business_key}' is accepted or refused by its acceptance review (受理审查), "
+                       "whose written decision moves the clock; the clock's acceptance steps are not taken by hand",
+                       code="clock.acceptance-by-review", key=instance.business_key)
 
 
 def accept(session: so.Session, instance_id: str, actor: str | None) -> CaseClock:

@@ -11,6 +11,8 @@ there at all: the refusal comes before a case number is taken.
 """
 from __future__ import annotations
 
+import re
+
 from datetime import date
 from typing import Any, Iterable
 
@@ -20,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from . import authorizations, catalogue, entry_confirmations, indicators, runtime
+from . import materials as received_files
 from .context import services
 from .db import is_postgres
 from .deploy import latest_definition
@@ -45,6 +48,7 @@ def start_case(session: so.Session, item_code: str, application: dict[str, Any],
     services(session).forms.validate(item.form_key, application)
     application = dict(application)
     materials = application.pop("materials", [])
+    received_files.require_received(session, materials)
     variables = _case_variables(session, item)
     number = next_case_number(session, item.department)
     variables.update({
@@ -56,17 +60,35 @@ def start_case(session: so.Session, item_code: str, application: dict[str, Any],
                                       actor=actor)
     instance.item_code, instance.item_name, instance.department = item.code, item.name, item.department
     instance.applicant_name = (variables["applicant"].get("applicantName") or None)
+    received_files.attach(session, instance.id, materials)  # the files this command stored become the case's
     indicators.count_receipt(session, instance, channel=channel, case_type=item.case_type)
     return instance
 
 
-def refuse_direct_start(session: so.Session, key: str) -> None:
+def refuse_direct_start(session: so.Session, key: str, business_key: str | None = None) -> None:
     """The catalogue's processes (and the processes they call) start only through ``start_case``:
     a generic start would skip the application form, the window's authorization, the case number
-    and the item snapshot the case runs under."""
+    and the item snapshot the case runs under. Nor may any other process take a case number (办件编号) as its
+    business key: the engine gives those out at receipt, and a page that shows case K shows K's files."""
     if key in case_process_keys(session):
         raise BadUserRequest(f"'{key}' runs cases of the item catalogue: receive them with POST /engine-rest/case "
                              "(the window or the portal), not by starting the process directly")
+    refuse_case_number(session, business_key)
+
+
+def refuse_case_number(session: so.Session, business_key: str | None) -> None:
+    """Only ``start_case`` gives out case numbers: a process started any other way may not take one as its
+    business key, so case K's page and files are always case K's."""
+    if business_key is not None and is_case_number(session, business_key):
+        raise BadUserRequest(f"'{business_key}' has the form of a case number (办件编号); the engine gives case numbers "
+                             "out when a case is received, so another process may not take one",
+                             code="instance.case-number", key=business_key)
+
+
+def is_case_number(session: so.Session, business_key: str) -> bool:
+    """Does the key have the form ``next_case_number`` gives: <prefix>-<DEPARTMENT>-<yyyymmdd>-<nnnn>?"""
+    prefix = re.escape(services(session).settings.case_number_prefix)
+    return re.fullmatch(rf"{prefix}-[A-Z0-9-]+-\d{{8}}-\d{{4,}}", business_key) is not None
 
 
 def case_process_keys(session: so.Session) -> set[str]:

@@ -25,7 +25,8 @@ from . import audit
 from .context import services
 from .errors import DeploymentError
 from .models import Deployment, MessageSubscription, ProcessDefinition
-from .parser import detect_dialect, hardened_xml_parser, make_parser
+from .access import offer_problems
+from .parser import UserTaskMeta, detect_dialect, hardened_xml_parser, make_parser, user_task_meta
 from .scheduler import StartTimer, replace_start_timers
 from .timers import EngineTimer, TimerExpressionError
 
@@ -59,6 +60,8 @@ class ParsedProcess:
     called_keys: list[str]
     message_starts: list[str]
     start_timers: list[StartTimer] = field(default_factory=list)
+    #: (element id, what the user task says about its assignment) of each user task
+    user_tasks: list[tuple[str, UserTaskMeta]] = field(default_factory=list)
 
 
 @dataclass
@@ -147,6 +150,7 @@ def parse_processes(tree: etree._ElementTree, resource: str) -> tuple[str, list[
                                 if c.get("calledElement")}),
             message_starts=_message_start_names(root, process),
             start_timers=_start_timers(spec),
+            user_tasks=[(t.bpmn_id, user_task_meta(t)) for t in spec.task_specs.values() if getattr(t, "manual", False)],
         ))
     return dialect, parsed
 
@@ -180,6 +184,15 @@ def _start_timers(spec: Any) -> list[StartTimer]:
                                                                EngineTimer)]
 
 
+def _offer_problems(session: so.Session, tree: etree._ElementTree, resource: str,
+                    processes: list[ParsedProcess]) -> list[Problem]:
+    """User tasks offered to those who handle no case (``engine.access.offer_problems``), each on its line."""
+    lines = {element_id: line for line, element_id in _ids_by_line(tree).items()}
+    return [Problem(resource, text, lines.get(element_id), element_id, code="offer.no-case-role")
+            for process in processes for element_id, meta in process.user_tasks
+            for text in offer_problems(session, element_id, meta)]
+
+
 def latest_definition(session: so.Session, key: str) -> ProcessDefinition | None:
     return session.scalar(
         sa.select(ProcessDefinition).where(ProcessDefinition.key == key)
@@ -205,6 +218,7 @@ def deploy(session: so.Session, resources: Iterable[tuple[str, bytes]], *, name:
         except DeploymentError as exc:
             problems.extend(Problem(p["resource"], p["message"], p["line"], p["elementId"]) for p in exc.problems)
             continue
+        problems.extend(_offer_problems(session, tree, resource, processes))
         checked.append((resource, data, dialect, processes))
     if problems:
         raise DeploymentError("Deployment rejected: " + "; ".join(str(p) for p in problems[:10]),

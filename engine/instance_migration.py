@@ -42,6 +42,7 @@ from .models import ExternalTask, Incident, MessageSubscription, ProcessDefiniti
     Timer, UserTask
 from .projections import element_definitions, waits_of
 from .serializer import serializer_for
+from .involvement import involve
 from .tasks import new_user_task
 from .external import new_external_task
 from .workdays import script_engine_for
@@ -454,6 +455,7 @@ def _update_rows(session: so.Session, moved: runtime.Loaded, rows: _Rows, before
                 and (tuple(row.candidate_groups), tuple(row.candidate_users)) == before[task_id]["candidates"]:
             groups, users = after[task_id]["candidates"]
             row.candidates = [TaskCandidate(group_id=g) for g in groups] + [TaskCandidate(user_id=u) for u in users]
+            involve(session, moved.instance.id, users=users, groups=groups)  # they take part from now on
     for task_id, task in waits.externals.items():
         row = rows.externals[task_id]
         _repoint(row, definition_id, owner(task))

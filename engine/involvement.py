@@ -17,14 +17,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 from .db import is_postgres
 from .models import Involvement
 
-USER, GROUP = "user", "group"
+USER, GROUP, DEPARTMENT = "user", "group", "department"
 
 
 def involve(session: so.Session, instance_id: str, *, users: Iterable[str | None] = (),
             groups: Iterable[str] = ()) -> None:
-    """Record ``users`` and ``groups`` as parties of the instance (those already recorded are skipped)."""
+    """Record ``users`` and ``groups`` as parties of the instance, and the department of each department-scoped
+    group (``market:approval-clerk``: the market bureau takes part, as in a 一件事's member part); those already
+    recorded are skipped."""
+    groups = set(groups)
     rows = [{"instance_id": instance_id, "kind": USER, "party": user} for user in sorted({u for u in users if u})]
-    rows += [{"instance_id": instance_id, "kind": GROUP, "party": group} for group in sorted(set(groups))]
+    rows += [{"instance_id": instance_id, "kind": GROUP, "party": group} for group in sorted(groups)]
+    rows += [{"instance_id": instance_id, "kind": DEPARTMENT, "party": department}
+             for department in sorted({g.split(":", 1)[0] for g in groups if ":" in g})]
     if rows:
         session.execute(_insert_ignoring_duplicates(session).values(rows))
 
@@ -32,6 +37,12 @@ def involve(session: so.Session, instance_id: str, *, users: Iterable[str | None
 def _insert_ignoring_duplicates(session: so.Session):
     dialect = postgresql if is_postgres(session) else sqlite
     return dialect.insert(Involvement).on_conflict_do_nothing()
+
+
+def department_takes_part(instance_id: sa.ColumnElement[str], department: str) -> sa.ColumnElement[bool]:
+    """SQL: a group of ``department`` is or was offered a task of the instance."""
+    return sa.exists().where(Involvement.instance_id == instance_id, Involvement.kind == DEPARTMENT,
+                             Involvement.party == department)
 
 
 def involved(instance_id: sa.ColumnElement[str], username: str, groups: Iterable[str]) -> sa.ColumnElement[bool]:

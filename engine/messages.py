@@ -10,7 +10,7 @@ from __future__ import annotations
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -68,7 +68,8 @@ def correlate(session: so.Session, message_name: str, *, business_key: str | Non
               instance_id: str | None = None, correlation_keys: dict[str, Any] | None = None,
               variables: dict[str, Any] | None = None, all_matches: bool = False,
               actor: str | None = None, actor_groups: Iterable[str] | None = None,
-              within: sa.ColumnElement[bool] | None = None) -> list[Correlation]:
+              within: sa.ColumnElement[bool] | None = None,
+              may_start: Callable[[str | None], None] | None = None) -> list[Correlation]:
     """Deliver the message to one waiting catch event (or all, with ``all_matches``);
     failing that, start a process with a matching message start event.
 
@@ -76,7 +77,8 @@ def correlate(session: so.Session, message_name: str, *, business_key: str | Non
     (``actor_groups``; engine-internal callers pass None), and one with a ``form`` only for one
     case at a time: an applicant's rating or supplement is never broadcast. ``within`` (SQL over
     ``process_instance``) limits the waiting instances to those the sender may see: one they may not see is
-    no match, as if it did not wait."""
+    no match, as if it did not wait. ``may_start`` is asked with the business key before a message start
+    event starts a process (it raises to refuse)."""
     if not message_name:
         raise InvalidInput("messageName is required")
     check_business_key(business_key)
@@ -92,7 +94,7 @@ def correlate(session: so.Session, message_name: str, *, business_key: str | Non
     if results:
         return results
     if instance_id is None:
-        started = _start_by_message(session, message_name, business_key, variables, actor)
+        started = _start_by_message(session, message_name, business_key, variables, actor, may_start)
         if started is not None:
             return [started]
     raise BadUserRequest(f"Cannot correlate message '{message_name}': no process definition or "
@@ -175,7 +177,8 @@ def _validate_payload(session: so.Session, task: Any, message_name: str, variabl
 
 
 def _start_by_message(session: so.Session, message_name: str, business_key: str | None,
-                      variables: dict[str, Any], actor: str | None) -> Correlation | None:
+                      variables: dict[str, Any], actor: str | None,
+                      may_start: Callable[[str | None], None] | None) -> Correlation | None:
     from .runtime import start_instance
 
     sub = session.scalar(sa.select(MessageSubscription).where(
@@ -183,6 +186,8 @@ def _start_by_message(session: so.Session, message_name: str, business_key: str 
         .order_by(MessageSubscription.id.desc()).limit(1))
     if sub is None:
         return None
+    if may_start is not None:
+        may_start(business_key)
     instance = start_instance(session, definition_id=sub.definition_id, business_key=business_key,
                               variables=variables, actor=actor, start_message=message_name)
     return Correlation("ProcessDefinition", instance.id, instance.definition_id)

@@ -165,6 +165,16 @@ class TaskCandidate(Base):
     user_id: so.Mapped[Optional[str]] = so.mapped_column(sa.String(100))
 
 
+class CaseFile(Base):
+    """A material file a case received (``engine.materials.attach``): downloads are served for these only."""
+
+    __tablename__ = "case_file"
+
+    instance_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("process_instance.id", ondelete="CASCADE"),
+                                                   primary_key=True)
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+
+
 class Involvement(Base):
     """A user or group that takes or took part in an instance (``engine.involvement``): kept after its tasks."""
 
@@ -173,8 +183,8 @@ class Involvement(Base):
 
     instance_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("process_instance.id", ondelete="CASCADE"),
                                                    primary_key=True)
-    #: "user" or "group"
-    kind: so.Mapped[str] = so.mapped_column(sa.String(8), primary_key=True)
+    #: "user", "group" or "department" (of a department-scoped group)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(12), primary_key=True)
     party: so.Mapped[str] = so.mapped_column(sa.String(100), primary_key=True)
 
 

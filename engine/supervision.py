@@ -76,6 +76,8 @@ def query(found: InstanceFilter, viewer: Principal) -> sa.Select:
     f = found.check()
     stmt = sa.select(ProcessInstance, CaseClock.warning_state, CaseClock.promised_deadline_at).outerjoin(
         CaseClock, CaseClock.instance_id == ProcessInstance.id)
+    # a department's own cases, by the indexed column (a 一件事 it takes part in is the center's case: its
+    # supervisors open it from the case's page, until each part is a case of its own department)
     own = supervised_department(viewer)
     columns = [(own, ProcessInstance.department), (f.status, ProcessInstance.status),
                (f.process, ProcessInstance.definition_key), (f.item_code, ProcessInstance.item_code),

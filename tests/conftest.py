@@ -194,9 +194,13 @@ def app(settings: Settings, clock: FixedClock):
     app = create_app(settings, clock=clock, test_config={"TESTING": True})
     tokens = {}
     with state(app).sessions.begin() as session:
+        identity.ensure_department(session, identity.CENTER, "区政务服务中心")
+        session.flush()
         for username, groups in USERS.items():
-            # argon2 hashing is deliberately slow: only the Basic-auth test user gets a password
-            identity.create_user(session, username, PASSWORD if username == "designer" else None, groups=groups)
+            # argon2 hashing is deliberately slow: only the Basic-auth test user gets a password; the supervisor
+            # is the center's (a supervisor of no department oversees nothing)
+            identity.create_user(session, username, PASSWORD if username == "designer" else None, groups=groups,
+                                 department=identity.CENTER if username == "supervisor" else None)
         session.flush()
         for username in USERS:
             tokens[username] = identity.create_token(session, username, "test")

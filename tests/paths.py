@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from api.demo import seed
 from engine import cases, deploy, external, identity, messages, scheduler, tasks
+from engine.materials import store as store_material
 from engine.models import ExternalTask, ProcessInstance, User, UserTask
 from engine.settings import PROJECT_ROOT
 from workers.handlers import WorkerContext, build_handlers
@@ -42,10 +43,16 @@ class Center:
             return identity.principal_of(session.get(User, username)).groups
 
     def receive(self, item: str, application: dict, materials: list[dict] | None = None,
-                user: str = "window", channel: str = "window") -> str:
+                user: str = "window", channel: str = "window", files: dict[str, tuple[str, bytes]] | None = None
+                ) -> str:
+        """Receive an application; ``files`` (material code → file name and bytes) are stored and received with
+        it in the same command, as the window's receive page does."""
+        groups = self.groups(user)
         with self.sessions.begin() as session:
+            stored = [store_material(session, code, name, data) for code, (name, data) in (files or {}).items()]
+            received = [*(materials or []), *stored] if materials is not None or stored else None
             instance = cases.start_case(session, item, application, channel=channel, actor=user,
-                                        actor_groups=self.groups(user), materials=materials)
+                                        actor_groups=groups, materials=received)
             return instance.business_key
 
     def instance_id(self, key: str) -> str:

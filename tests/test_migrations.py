@@ -16,7 +16,7 @@ def test_migrations_match_models(db_engine):
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
-    assert current_revision(db_engine) == head_revision(db_engine) == "0015"
+    assert current_revision(db_engine) == head_revision(db_engine) == "0016"
 
 
 @pytest.mark.parametrize("statement", ["UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"])

@@ -31,7 +31,9 @@ def _command(instance_id: str, action: Action, command: Callable[[so.Session], o
     answer is the clock as it now stands."""
     session = db()
     with session.begin():
-        access.require(session, current(), instance_id, action)
+        instance = access.require(session, current(), instance_id, action)
+        if action is Action.CLOCK_RECEIPT:
+            caseclock.refuse_acceptance_by_hand(instance)
         command(session)
         return _clock_response(session, instance_id)
 

@@ -128,7 +128,7 @@ def _start(key: str | None, definition_id: str | None) -> Response:
     with session.begin():
         definition = _by_key(session, key) if key is not None else session.get(ProcessDefinition, definition_id)
         if definition is not None:
-            cases.refuse_direct_start(session, definition.key)
+            cases.refuse_direct_start(session, definition.key, business_key)
             catalogue_adjustments.refuse_direct_start(definition.key)
         instance = runtime.start_instance(session, key, definition_id=definition_id, business_key=business_key,
                                           variables=variables, actor=current().username)

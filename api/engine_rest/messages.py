@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from engine import access, messages
+from engine import access, cases, messages
 from engine.errors import InvalidInput
 from engine.models import ProcessInstance
 
@@ -29,7 +29,8 @@ def correlate_message():
         results = messages.correlate(
             session, name, business_key=param(body, "businessKey"), instance_id=param(body, "processInstanceId"),
             correlation_keys=keys, variables=variables, all_matches=param(body, "all", bool, False),
-            actor=current().username, actor_groups=current().groups, within=access.case_visible(current()))
+            actor=current().username, actor_groups=current().groups, within=access.case_visible(current()),
+            may_start=lambda key: cases.refuse_case_number(session, key))
         if not param(body, "resultEnabled", bool, False):
             return "", 204
         out = []

@@ -17,23 +17,23 @@ from .. import db
 from .session_auth import me
 
 
-def refuse(business_key: str | None = None, *, instance_id: str | None = None, message: str | None = None
-           ) -> NoReturn:
-    """Call outside a transaction: an attempt on an existing case is recorded in one of its own, then the page
-    is the 404 a missing one gets (with ``message``, if the page has a kinder word for it)."""
+def refuse(business_key: str | None = None, *, instance_id: str | None = None, entity: str | None = None,
+           message: str | None = None) -> NoReturn:
+    """Call outside a transaction: the attempt is recorded in a transaction of its own — on a hidden case and
+    on a missing one alike, so neither the answer nor the time it takes tells which — then the page is a 404
+    (with ``message``, if the page has a kinder word for it)."""
     with db().begin():
-        found = _instance(business_key, instance_id)
-        if found is not None:
-            audit.record(db(), "access-refused", actor=me().username, instance_id=found,
-                         entity_id=business_key or instance_id, details={"path": request.path})
+        audit.record(db(), "access-refused", actor=me().username, instance_id=_instance(business_key, instance_id),
+                     entity_id=entity or business_key or instance_id, details={"path": request.path})
     abort(404, message)
 
 
-def require_case(business_key: str) -> None:
-    """Call outside a transaction: the user may see the case, or the page is a 404 (the attempt on record)."""
+def require_case(business_key: str) -> ProcessInstance:
+    """Call outside a transaction: the instance of the case, which the user may see — the page reads that very
+    instance afterwards — or the page is a 404 (the attempt on record)."""
     try:
         with db().begin():
-            access.visible_case(db(), me(), business_key)
+            return access.visible_case(db(), me(), business_key)
     except NotFound:
         refuse(business_key)
 
@@ -54,9 +54,7 @@ def refuse_task(task_id: str) -> NoReturn:
     with db().begin():
         hidden = db().get(UserTask, task_id)
         instance_id = hidden.instance_id if hidden is not None else None
-    if instance_id is None:
-        abort(404, message)
-    refuse(instance_id=instance_id, message=message)
+    refuse(instance_id=instance_id, entity=task_id, message=message)
 
 
 def _instance(business_key: str | None, instance_id: str | None) -> str | None:

@@ -2,15 +2,17 @@
 and the case page with its case number, receipt and files."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
+import sqlalchemy as sa
+
 from engine import access, audit, cases, catalogue, documents, materials, messages, publication
 from engine.errors import EngineError, InvalidInput, NotFound
 from engine.forms import FormInvalid
+from engine.models import ExternalTask, ProcessInstance
 
 from .. import db, state
 from . import bp
@@ -99,16 +101,19 @@ def _application_schema(form_key: str) -> dict[str, Any]:
 @bp.get("/cases/<key>")
 @signed_in
 def case(key: str):
-    require_case(key)
+    instance = require_case(key)
     with db().begin():
-        data = materials.case_variables(db(), key)
+        data = materials.case_variables(db(), instance.id)
         supplement_due = messages.waits_for(db(), key, SUPPLEMENT)
+        # a service task of the case waits for a worker (not a failed one): a document may be on its way, so
+        # the page reloads itself
+        waiting = db().scalar(sa.select(ExternalTask.id).where(
+            ExternalTask.instance_id == instance.id,
+            sa.or_(ExternalTask.retries.is_(None), ExternalTask.retries > 0)).limit(1)) is not None
     required = {m["code"]: m["name"] for m in data.get("requiredMaterials") or []}
     files = [{**m, "name": required.get(m["code"], m["code"])} for m in data.get("submittedMaterials") or []
              if m.get("sha256")]
     made = documents.documents_of(data)
-    received = datetime.fromisoformat(data["receivedAt"]) if data.get("receivedAt") else None
-    waiting = not made and received is not None and state().services.clock.now() - received < timedelta(minutes=2)
     return render_template("case.html", key=key, data=data, files=files, documents=made, waiting=waiting,
                            supplement_due=supplement_due and me().has_any(("window-clerk",)))
 
@@ -122,11 +127,11 @@ def supplement(key: str):
     """The applicant brings the supplement (补正) to the window: the files the notice asked for are
     received and the case goes back to review; what was received before and not replaced is kept."""
     _window_only()
-    require_case(key)
+    instance = require_case(key)
     with db().begin():
         if not messages.waits_for(db(), key, SUPPLEMENT):
             abort(404)
-        data = materials.case_variables(db(), key)
+        data = materials.case_variables(db(), instance.id)
     required = data.get("requiredMaterials") or []
     status = 200
     if request.method == "POST":
@@ -140,6 +145,7 @@ def supplement(key: str):
                 kept = {m["code"]: m for m in data.get("submittedMaterials") or []} | brought
                 messages.correlate(db(), SUPPLEMENT, business_key=key, actor=me().username, actor_groups=me().groups,
                                    variables={"submittedMaterials": list(kept.values())})
+                materials.attach(db(), instance.id, list(brought.values()))
         except EngineError as refused:
             flash(_("The supplement was not received: %(reason)s", reason=describe(refused)), "error")
             status = refused.status
@@ -153,7 +159,7 @@ def supplement(key: str):
 @bp.get("/cases/<key>/materials/<sha256>")
 @signed_in
 def material(key: str, sha256: str):
-    path, entry = _opened(key, "material", lambda: materials.open_for(db(), key, sha256, me()))
+    path, entry = _opened(key, "material", lambda instance: materials.open_for(db(), instance, sha256))
     kind, name = materials.served_as(entry)
     return _no_sniffing(send_file(path, mimetype=kind, download_name=name, as_attachment=True))
 
@@ -162,7 +168,7 @@ def material(key: str, sha256: str):
 @signed_in
 def document(key: str, name: str):
     """A signed receipt, notice, letter or certificate the workers made for the case (printable PDF)."""
-    path = _opened(key, "document", lambda: documents.open_document(db(), key, name, me()))
+    path = _opened(key, "document", lambda instance: documents.open_document(db(), instance, name))
     return _no_sniffing(send_file(path, mimetype="application/pdf", download_name=name))
 
 
@@ -173,14 +179,14 @@ def _no_sniffing(response: Any) -> Any:
     return response
 
 
-def _opened(key: str, what: str, open_file: Callable[[], Any]) -> Any:
-    """Open a case's file for the signed-in user, with the download (or the refusal) in the audit log; a file
-    the case does not have is a plain 404."""
-    require_case(key)
+def _opened(key: str, what: str, open_file: Callable[[ProcessInstance], Any]) -> Any:
+    """Open a file of the case the signed-in user may see — that very instance's, never looked up again — with
+    the download (or the refusal) in the audit log; a file the case does not have is a plain 404."""
+    instance = require_case(key)
     try:
         with db().begin():
-            opened = open_file()
-            audit.record(db(), f"download-{what}", actor=me().username, instance_id=cases.instance_id_of(db(), key),
+            opened = open_file(instance)
+            audit.record(db(), f"download-{what}", actor=me().username, instance_id=instance.id,
                          entity_id=key, details={"path": request.path})
         return opened
     except NotFound:

@@ -1,4 +1,5 @@
-"""involvement: who took part in each instance (users and groups its tasks were assigned or offered to)
+"""involvement: who took part in each instance (users and groups its tasks were assigned or offered to, and
+the departments of those groups)
 
 Revision ID: 0015
 Revises: 0014
@@ -22,7 +23,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('involvement',
     sa.Column('instance_id', sa.String(length=36), nullable=False),
-    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
     sa.Column('party', sa.String(length=100), nullable=False),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'],
                             name=op.f('fk_involvement_instance_id_process_instance'), ondelete='CASCADE'),
@@ -55,6 +56,7 @@ def _fill(connection: sa.Connection) -> None:
             found.add((instance_id, 'user', actor))
         for group in (details or {}).get('groups') or []:
             found.add((instance_id, 'group', group))
+    found |= {(i, 'department', p.split(':', 1)[0]) for i, k, p in list(found) if k == 'group' and ':' in p}
     rows = [{'instance_id': i, 'kind': k, 'party': p[:100]} for i, k, p in sorted(found) if i in instances]
     if rows:
         table = sa.table('involvement', sa.column('instance_id'), sa.column('kind'), sa.column('party'))
